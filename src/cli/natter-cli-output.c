@@ -1,0 +1,291 @@
+/* natter-cli-output.c — what natter-cli prints, plain or as JSON lines
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Plain output is for people: the answer on stdout as it arrives, reasoning
+ * dimmed on stderr. JSON output is for scripts: one object per line, and
+ * exactly one closing line, "done" or "error".
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+
+#include "natter-api-error.h"
+#include "natter-cli-output.h"
+
+#define DIM   "\033[2m"
+#define RESET "\033[0m"
+
+struct _NatterCliOutput
+{
+  gboolean json;
+  gboolean stdout_is_tty;
+  gboolean stderr_is_tty;
+  gboolean wrote_content;
+  char     last_content_char;
+};
+
+NatterCliOutput *
+natter_cli_output_new (gboolean json)
+{
+  NatterCliOutput *output = g_new0 (NatterCliOutput, 1);
+
+  output->json = json;
+  output->stdout_is_tty = isatty (STDOUT_FILENO);
+  output->stderr_is_tty = isatty (STDERR_FILENO);
+  return output;
+}
+
+void
+natter_cli_output_free (NatterCliOutput *output)
+{
+  g_free (output);
+}
+
+static void
+print_json_line (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *line = json_to_string (root, FALSE);
+
+  fputs (line, stdout);
+  fputc ('\n', stdout);
+  fflush (stdout);
+}
+
+static void
+print_text_line (const char *type,
+                 const char *text)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_set_member_name (builder, "text");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}
+
+void
+natter_cli_output_delta (NatterCliOutput *output,
+                         const char      *text)
+{
+  gsize len = strlen (text);
+
+  if (output->json)
+    {
+      print_text_line ("delta", text);
+      return;
+    }
+
+  fwrite (text, 1, len, stdout);
+  fflush (stdout);
+  output->wrote_content = TRUE;
+  output->last_content_char = text[len - 1];
+}
+
+void
+natter_cli_output_reasoning (NatterCliOutput *output,
+                             const char      *text)
+{
+  if (output->json)
+    {
+      print_text_line ("reasoning", text);
+      return;
+    }
+
+  fprintf (stderr, "%s%s%s", output->stderr_is_tty ? DIM : "", text,
+           output->stderr_is_tty ? RESET : "");
+  fflush (stderr);
+}
+
+void
+natter_cli_output_retry (NatterCliOutput *output,
+                         guint            retry,
+                         guint            delay_ms)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (!output->json)
+    {
+      fprintf (stderr, _("natter-cli: retrying in %.1f s (retry %u)…\n"), delay_ms / 1000.0, retry);
+      return;
+    }
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, "retry");
+  json_builder_set_member_name (builder, "attempt");
+  json_builder_add_int_value (builder, retry);
+  json_builder_set_member_name (builder, "delay_ms");
+  json_builder_add_int_value (builder, delay_ms);
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}
+
+/* On a terminal the prompt should not start after the answer's last word. */
+static void
+end_plain_content (NatterCliOutput *output)
+{
+  if (output->stdout_is_tty && output->wrote_content && output->last_content_char != '\n')
+    {
+      fputc ('\n', stdout);
+      fflush (stdout);
+    }
+}
+
+static void
+add_nullable_string (JsonBuilder *builder,
+                     const char  *name,
+                     const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_tool_calls (JsonBuilder *builder,
+                GPtrArray   *calls)
+{
+  json_builder_set_member_name (builder, "tool_calls");
+  if (calls == NULL || calls->len == 0)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < calls->len; i++)
+    {
+      const NatterToolCall *call = g_ptr_array_index (calls, i);
+
+      json_builder_begin_object (builder);
+      add_nullable_string (builder, "id", natter_tool_call_get_id (call));
+      add_nullable_string (builder, "name", natter_tool_call_get_name (call));
+      add_nullable_string (builder, "arguments", natter_tool_call_get_arguments (call));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+static void
+add_usage (JsonBuilder *builder,
+           JsonObject  *usage)
+{
+  json_builder_set_member_name (builder, "usage");
+  if (usage == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+
+  {
+    g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), usage);
+    json_builder_add_value (builder, g_steal_pointer (&node));
+  }
+}
+
+static void
+add_int (JsonBuilder *builder,
+         const char  *name,
+         gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+void
+natter_cli_output_done (NatterCliOutput  *output,
+                        NatterChatStream *stream)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  gint64 ttft_us = natter_chat_stream_get_ttft_us (stream);
+
+  if (!output->json)
+    {
+      end_plain_content (output);
+      return;
+    }
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  add_nullable_string (builder, "type", "done");
+  add_nullable_string (builder, "finish_reason", natter_chat_stream_get_finish_reason (stream));
+  add_usage (builder, natter_chat_stream_get_usage (stream));
+  add_tool_calls (builder, natter_chat_stream_get_tool_calls (stream));
+  add_nullable_string (builder, "id", natter_chat_stream_get_response_id (stream));
+  add_nullable_string (builder, "model", natter_chat_stream_get_model (stream));
+  json_builder_set_member_name (builder, "ttft_ms");
+  if (ttft_us >= 0)
+    json_builder_add_int_value (builder, ttft_us / 1000);
+  else
+    json_builder_add_null_value (builder);
+  add_int (builder, "duration_ms", natter_chat_stream_get_duration_us (stream) / 1000);
+  add_int (builder, "chunks", natter_chat_stream_get_n_chunks (stream));
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}
+
+static void
+add_nullable_int (JsonBuilder *builder,
+                  const char  *name,
+                  gint64       value,
+                  gboolean     is_set)
+{
+  json_builder_set_member_name (builder, name);
+  if (is_set)
+    json_builder_add_int_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+void
+natter_cli_output_error (NatterCliOutput  *output,
+                         NatterChatStream *stream,
+                         const GError     *error)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  guint status = stream != NULL ? natter_chat_stream_get_http_status (stream) : 0;
+  gint64 retry_after = stream != NULL ? natter_chat_stream_get_retry_after (stream) : -1;
+
+  if (!output->json)
+    end_plain_content (output);
+  fprintf (stderr, "natter-cli: %s\n", error->message);
+  if (!output->json)
+    return;
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  add_nullable_string (builder, "type", "error");
+  add_nullable_string (builder, "code", natter_api_error_code_to_string (error));
+  add_nullable_int (builder, "status", status, status != 0);
+  add_nullable_string (builder, "message", error->message);
+  add_nullable_int (builder, "retry_after", retry_after, retry_after >= 0);
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}
+
+/* One line per event for `natter-cli sse-decode`. */
+void
+natter_cli_output_sse_event (const char *type,
+                             const char *data,
+                             const char *id)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  add_nullable_string (builder, "event", type);
+  add_nullable_string (builder, "data", data);
+  add_nullable_string (builder, "id", id);
+  json_builder_end_object (builder);
+  print_json_line (builder);
+}

@@ -1,0 +1,452 @@
+/* natter-cli.c — the console face of Natter's core
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+#include <glib-unix.h>
+
+#include "natter-api-error.h"
+#include "natter-chat-stream.h"
+#include "natter-cli-output.h"
+#include "natter-provider-preset.h"
+#include "natter-sse-parser.h"
+
+#define DEFAULT_BASE_URL "https://openrouter.ai/api/v1"
+
+enum {
+  EXIT_OK = 0,
+  EXIT_FAILED = 1,
+  EXIT_USAGE = 2,
+  EXIT_INTERRUPTED = 130,
+};
+
+typedef struct {
+  char     *base_url;
+  char     *api_key;
+  char     *model;
+  char     *system;
+  double    temperature;
+  int       max_tokens;
+  double    stall_timeout;
+  int       retries;
+  int       chunk_size;
+  gboolean  json;
+  char    **args;
+} Options;
+
+typedef struct {
+  GMainLoop        *loop;
+  GCancellable     *cancellable;
+  NatterCliOutput  *output;
+  NatterChatStream *stream;
+  int               exit_status;
+} Run;
+
+static void
+options_clear (Options *options)
+{
+  g_free (options->base_url);
+  g_free (options->api_key);
+  g_free (options->model);
+  g_free (options->system);
+  g_strfreev (options->args);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+static int
+usage_error (const char *message)
+{
+  fprintf (stderr, "natter-cli: %s\n", message);
+  fprintf (stderr, _("Try “natter-cli --help” for more information.\n"));
+  return EXIT_USAGE;
+}
+
+/* The first variable that is set and not empty wins. */
+static char *
+first_env (const char *const *names)
+{
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      const char *value = g_getenv (names[i]);
+
+      if (value != NULL && *value != '\0')
+        return g_strdup (value);
+    }
+  return NULL;
+}
+
+static void
+apply_environment (Options *options)
+{
+  if (options->base_url == NULL)
+    options->base_url = first_env ((const char *[]) { "NATTER_BASE_URL", "OPENAI_BASE_URL", NULL });
+  if (options->base_url == NULL)
+    options->base_url = g_strdup (DEFAULT_BASE_URL);
+  if (options->api_key == NULL)
+    options->api_key = first_env ((const char *[]) { "NATTER_API_KEY", "OPENROUTER_API_KEY",
+                                                     "OPENAI_API_KEY", NULL });
+  if (options->model == NULL)
+    options->model = first_env ((const char *[]) { "NATTER_MODEL", NULL });
+}
+
+static gboolean
+parse_options (Options  *options,
+               int      *argc,
+               char   ***argv,
+               GError  **error)
+{
+  const GOptionEntry entries[] = {
+    { "base-url", 0, 0, G_OPTION_ARG_STRING, &options->base_url,
+      N_("Provider endpoint (default $NATTER_BASE_URL, $OPENAI_BASE_URL, OpenRouter)"), N_("URL") },
+    { "api-key", 0, 0, G_OPTION_ARG_STRING, &options->api_key,
+      N_("API key (default $NATTER_API_KEY, $OPENROUTER_API_KEY, $OPENAI_API_KEY)"), N_("KEY") },
+    { "model", 0, 0, G_OPTION_ARG_STRING, &options->model,
+      N_("Model id (default $NATTER_MODEL, else one suited to the provider)"), N_("ID") },
+    { "system", 0, 0, G_OPTION_ARG_STRING, &options->system, N_("System prompt"), N_("TEXT") },
+    { "temperature", 0, 0, G_OPTION_ARG_DOUBLE, &options->temperature,
+      N_("Sampling temperature, 0 to 2"), N_("T") },
+    { "max-tokens", 0, 0, G_OPTION_ARG_INT, &options->max_tokens,
+      N_("Longest answer, in tokens"), N_("N") },
+    { "stall-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &options->stall_timeout,
+      N_("Give up when nothing arrives for this long (default 60)"), N_("SECONDS") },
+    { "retries", 0, 0, G_OPTION_ARG_INT, &options->retries,
+      N_("Retries before the first token (default 3)"), N_("N") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &options->json,
+      N_("Print one JSON object per line"), NULL },
+    { "chunk-size", 0, 0, G_OPTION_ARG_INT, &options->chunk_size,
+      N_("sse-decode: bytes per feed (default 4096)"), N_("N") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->args, NULL,
+      N_("[PROMPT] | models | sse-decode") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+
+  g_option_context_set_summary (context,
+                                _("Streams an answer from an OpenAI-compatible provider.\n"
+                                  "The prompt comes from the arguments, else from standard input."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  return g_option_context_parse (context, argc, argv, error);
+}
+
+static const char *
+validate_options (const Options *options)
+{
+  if (options->temperature != -1 && (options->temperature < 0 || options->temperature > 2))
+    return _("--temperature must be between 0 and 2");
+  if (options->max_tokens < 0)
+    return _("--max-tokens must be a positive number");
+  if (options->stall_timeout <= 0 || options->stall_timeout > G_MAXUINT / 1000)
+    return _("--stall-timeout must be a positive number of seconds");
+  if (options->retries < 0 || options->retries > 100)
+    return _("--retries must be between 0 and 100");
+  if (options->chunk_size <= 0)
+    return _("--chunk-size must be a positive number");
+  return NULL;
+}
+
+static NatterClient *
+client_for_options (const Options *options)
+{
+  NatterClient *client = natter_client_new (options->base_url, options->api_key);
+
+  natter_client_set_stall_timeout_ms (client, (guint) (options->stall_timeout * 1000));
+  natter_client_set_max_retries (client, options->retries);
+  return client;
+}
+
+/* --- SIGINT ---------------------------------------------------------- */
+
+static gboolean
+interrupted_cb (gpointer user_data)
+{
+  Run *run = user_data;
+
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- natter-cli models ----------------------------------------------- */
+
+static void
+models_listed_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = natter_client_list_models_finish (NATTER_CLIENT (source), result, &error);
+
+  if (ids == NULL)
+    {
+      natter_cli_output_error (run->output, NULL, error);
+      run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                         ? EXIT_INTERRUPTED : EXIT_FAILED;
+    }
+  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+    printf ("%s\n", ids[i]);
+  g_main_loop_quit (run->loop);
+}
+
+/* --- natter-cli PROMPT -------------------------------------------------- */
+
+static void
+delta_cb (NatterChatStream *stream,
+          const char       *text,
+          Run              *run)
+{
+  natter_cli_output_delta (run->output, text);
+}
+
+static void
+reasoning_cb (NatterChatStream *stream,
+              const char       *text,
+              Run              *run)
+{
+  natter_cli_output_reasoning (run->output, text);
+}
+
+static void
+retrying_cb (NatterChatStream *stream,
+             guint             retry,
+             guint             delay_ms,
+             Run              *run)
+{
+  natter_cli_output_retry (run->output, retry, delay_ms);
+}
+
+static void
+stream_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  NatterChatStream *stream = NATTER_CHAT_STREAM (source);
+  g_autoptr(GError) error = NULL;
+
+  if (natter_chat_stream_run_finish (stream, result, &error))
+    natter_cli_output_done (run->output, stream);
+  else
+    {
+      natter_cli_output_error (run->output, stream, error);
+      run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                         ? EXIT_INTERRUPTED : EXIT_FAILED;
+    }
+  g_main_loop_quit (run->loop);
+}
+
+static void
+start_chat (Run           *run,
+            NatterClient  *client,
+            const Options *options,
+            const char    *model,
+            const char    *prompt)
+{
+  g_autoptr(NatterChatRequest) request = natter_chat_request_new (model);
+
+  if (options->system != NULL)
+    natter_chat_request_add_message (request, "system", options->system);
+  natter_chat_request_add_message (request, "user", prompt);
+  natter_chat_request_set_temperature (request, options->temperature);
+  natter_chat_request_set_max_tokens (request, options->max_tokens);
+
+  run->stream = natter_chat_stream_new (client, request);
+  g_signal_connect (run->stream, "delta", G_CALLBACK (delta_cb), run);
+  g_signal_connect (run->stream, "reasoning-delta", G_CALLBACK (reasoning_cb), run);
+  g_signal_connect (run->stream, "retrying", G_CALLBACK (retrying_cb), run);
+  natter_chat_stream_run_async (run->stream, run->cancellable, stream_done_cb, run);
+}
+
+typedef struct {
+  Run          *run;
+  const Options *options;
+  char         *prompt;
+} PendingChat;
+
+/* A custom endpoint has no known default model: take the first it lists. */
+static void
+default_model_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  PendingChat *pending = user_data;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = natter_client_list_models_finish (NATTER_CLIENT (source), result, &error);
+
+  if (ids != NULL && ids[0] != NULL)
+    start_chat (pending->run, NATTER_CLIENT (source), pending->options, ids[0], pending->prompt);
+  else
+    {
+      if (error == NULL)
+        error = g_error_new_literal (NATTER_API_ERROR, NATTER_API_ERROR_NOT_FOUND,
+                                     _("The provider lists no models; choose one with --model."));
+      natter_cli_output_error (pending->run->output, NULL, error);
+      pending->run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                  ? EXIT_INTERRUPTED : EXIT_FAILED;
+      g_main_loop_quit (pending->run->loop);
+    }
+  g_free (pending->prompt);
+  g_free (pending);
+}
+
+static char *
+read_prompt (const Options *options)
+{
+  g_autoptr(GString) prompt = g_string_new (NULL);
+  char buffer[4096];
+  gsize n;
+
+  if (options->args != NULL && options->args[0] != NULL)
+    return g_strjoinv (" ", options->args);
+
+  while ((n = fread (buffer, 1, sizeof buffer, stdin)) > 0)
+    g_string_append_len (prompt, buffer, n);
+  return g_string_free (g_steal_pointer (&prompt), FALSE);
+}
+
+static int
+run_main_loop (Run *run)
+{
+  guint sigint_id = g_unix_signal_add (SIGINT, interrupted_cb, run);
+
+  g_main_loop_run (run->loop);
+  g_source_remove (sigint_id);
+  return run->exit_status;
+}
+
+static int
+command_chat (const Options *options,
+              Run           *run)
+{
+  g_autoptr(NatterClient) client = client_for_options (options);
+  g_autofree char *prompt = read_prompt (options);
+  const NatterProviderPreset *preset = natter_provider_preset_find_by_url (options->base_url);
+  const char *model = options->model;
+
+  if (!g_utf8_validate (prompt, -1, NULL))
+    return usage_error (_("the prompt is not valid UTF-8"));
+  if (*g_strstrip (prompt) == '\0')
+    return usage_error (_("the prompt is empty"));
+
+  if (model == NULL && preset != NULL)
+    model = preset->default_model;
+  if (model != NULL)
+    start_chat (run, client, options, model, prompt);
+  else
+    {
+      PendingChat *pending = g_new0 (PendingChat, 1);
+
+      pending->run = run;
+      pending->options = options;
+      pending->prompt = g_steal_pointer (&prompt);
+      natter_client_list_models_async (client, run->cancellable, default_model_cb, pending);
+    }
+  return run_main_loop (run);
+}
+
+static int
+command_models (const Options *options,
+                Run           *run)
+{
+  g_autoptr(NatterClient) client = client_for_options (options);
+
+  natter_client_list_models_async (client, run->cancellable, models_listed_cb, run);
+  return run_main_loop (run);
+}
+
+/* --- natter-cli sse-decode --------------------------------------------- */
+
+static void
+sse_event_cb (NatterSseParser *parser,
+              const char      *type,
+              const char      *data,
+              const char      *id)
+{
+  natter_cli_output_sse_event (type, data, id);
+}
+
+static int
+command_sse_decode (const Options *options)
+{
+  g_autoptr(NatterSseParser) parser = natter_sse_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *buffer = g_malloc (options->chunk_size);
+  gsize n;
+
+  g_signal_connect (parser, "event", G_CALLBACK (sse_event_cb), NULL);
+  while ((n = fread (buffer, 1, options->chunk_size, stdin)) > 0)
+    if (!natter_sse_parser_feed (parser, buffer, n, &error))
+      break;
+
+  if (error == NULL)
+    natter_sse_parser_end (parser, &error);
+  if (error != NULL)
+    {
+      fprintf (stderr, "natter-cli: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  return EXIT_OK;
+}
+
+/* --- main ---------------------------------------------------------------- */
+
+static gboolean
+is_command (const Options *options,
+            const char    *name)
+{
+  return options->args != NULL && g_strcmp0 (options->args[0], name) == 0 &&
+         options->args[1] == NULL;
+}
+
+static int
+dispatch (Options *options)
+{
+  g_autoptr(NatterCliOutput) output = natter_cli_output_new (options->json);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  Run run = { loop, cancellable, output, NULL, EXIT_OK };
+  int status;
+
+  if (is_command (options, "sse-decode"))
+    return command_sse_decode (options);
+  if (is_command (options, "models"))
+    status = command_models (options, &run);
+  else
+    status = command_chat (options, &run);
+
+  g_clear_object (&run.stream);
+  return status;
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_auto(Options) options = {
+    .temperature = -1, .stall_timeout = NATTER_CLIENT_DEFAULT_STALL_TIMEOUT_MS / 1000,
+    .retries = NATTER_CLIENT_DEFAULT_MAX_RETRIES, .chunk_size = 4096,
+  };
+  g_autoptr(GError) error = NULL;
+  const char *invalid;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (!parse_options (&options, &argc, &argv, &error))
+    return usage_error (error->message);
+  if ((invalid = validate_options (&options)) != NULL)
+    return usage_error (invalid);
+  apply_environment (&options);
+  if (!natter_client_check_base_url (options.base_url, &error))
+    return usage_error (error->message);
+
+  return dispatch (&options);
+}

@@ -1,0 +1,669 @@
+/* test-cli.c — natter-cli against the fake provider: output, exit codes
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include <signal.h>
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "natter-fake-provider.h"
+
+#define KEY "sk-secret-cli-4242"
+
+typedef struct {
+  NatterFakeProvider *provider;
+  char               *base_url;
+  GPtrArray          *env;
+} Fixture;
+
+typedef struct {
+  int       status;
+  char     *out;
+  char     *err;
+  gboolean  done;
+} Result;
+
+static void
+result_clear (Result *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  f->provider = natter_fake_provider_new ();
+  g_assert_true (natter_fake_provider_listen (f->provider, 0, NULL));
+  f->base_url = natter_fake_provider_dup_base_url (f->provider);
+
+  /* Only what natter-cli needs: no provider variables leak in from the
+   * developer's shell, so no test can reach a real provider. */
+  f->env = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (f->env, g_strdup ("LC_ALL=C.UTF-8"));
+  g_ptr_array_add (f->env, g_strdup ("G_DEBUG=fatal-warnings"));
+  g_ptr_array_add (f->env, g_strconcat ("PATH=", g_getenv ("PATH"), NULL));
+  g_ptr_array_add (f->env, NULL);
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_assert_finalize_object (f->provider);
+  g_free (f->base_url);
+  g_ptr_array_unref (f->env);
+}
+
+static void
+fixture_setenv (Fixture    *f,
+                const char *name,
+                const char *value)
+{
+  g_ptr_array_insert (f->env, 0, g_strconcat (name, "=", value, NULL));
+}
+
+static GSubprocess *
+spawn_cli (Fixture            *f,
+           GSubprocessFlags    flags,
+           const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (flags);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  g_ptr_array_add (argv, (gpointer) g_getenv ("NATTER_CLI"));
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_subprocess_launcher_set_environ (launcher, (char **) f->env->pdata);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *res,
+                 gpointer      user_data)
+{
+  Result *result = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), res, &result->out, &result->err, &error);
+  g_assert_no_error (error);
+  result->status = g_subprocess_get_exit_status (G_SUBPROCESS (source));
+  result->done = TRUE;
+}
+
+/* The fake provider lives in this process, so the main loop must run while
+ * natter-cli talks to it. */
+static void
+run_cli (Fixture            *f,
+         const char         *input,
+         const char * const *args,
+         Result             *result)
+{
+  g_autoptr(GSubprocess) process = spawn_cli (f, G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_PIPE, args);
+
+  g_subprocess_communicate_utf8_async (process, input != NULL ? input : "", NULL,
+                                       communicated_cb, result);
+  while (!result->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static JsonObject *
+parse_line (const char *line)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, line, -1, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static GPtrArray *
+parse_lines (const char *out)
+{
+  g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
+  GPtrArray *objects = g_ptr_array_new_with_free_func ((GDestroyNotify) json_object_unref);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    if (*lines[i] != '\0')
+      g_ptr_array_add (objects, parse_line (lines[i]));
+  return objects;
+}
+
+static const char *
+type_of (GPtrArray *lines,
+         guint      i)
+{
+  return json_object_get_string_member (g_ptr_array_index (lines, i), "type");
+}
+
+static void
+queue_error (Fixture    *f,
+             guint       status,
+             const char *body,
+             const char *retry_after)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (status);
+
+  natter_fake_script_set_body (script, body);
+  if (retry_after != NULL)
+    natter_fake_script_set_header (script, "Retry-After", retry_after);
+  natter_fake_provider_queue (f->provider, script);
+}
+
+static void
+assert_no_key (const Result *result)
+{
+  g_assert_null (strstr (result->out, KEY));
+  g_assert_null (strstr (result->err, KEY));
+}
+
+/* --- Streaming -------------------------------------------------------- */
+
+static void
+test_plain (Fixture       *f,
+            gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--api-key", KEY,
+                                       "--model", "natter-fake-1", "Hello", "there", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+  g_assert_cmpstr (result.err, ==, "");
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (natter_fake_provider_get_request (f->provider, 0)->body, NULL),
+                                  g_bytes_get_size (natter_fake_provider_get_request (f->provider, 0)->body),
+                                  "\"Hello there\""));
+  assert_no_key (&result);
+}
+
+static void
+test_prompt_from_stdin (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  const NatterFakeRequest *request;
+
+  run_cli (f, "Question from a pipe\n",
+           (const char *[]) { "--base-url", f->base_url, "--model", "m", "--system", "Be terse",
+                              "--temperature", "0.5", "--max-tokens", "64", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  request = natter_fake_provider_get_request (f->provider, 0);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "Question from a pipe"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "\"max_tokens\":64"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "\"temperature\":0.5"));
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "Be terse"));
+}
+
+static void
+test_environment (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GBytes) body = NULL;
+  const NatterFakeRequest *request;
+
+  fixture_setenv (f, "NATTER_BASE_URL", f->base_url);
+  fixture_setenv (f, "OPENROUTER_API_KEY", KEY);
+  fixture_setenv (f, "NATTER_MODEL", "from-env");
+  run_cli (f, NULL, (const char *[]) { "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  request = natter_fake_provider_get_request (f->provider, 0);
+  g_assert_cmpstr (soup_message_headers_get_one (request->headers, "Authorization"), ==, "Bearer " KEY);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "\"model\":\"from-env\""));
+  assert_no_key (&result);
+}
+
+static void
+test_default_model_from_list (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  const NatterFakeRequest *request;
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (natter_fake_provider_get_request (f->provider, 0)->path, ==, "/v1/models");
+  request = natter_fake_provider_get_request (f->provider, 1);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body),
+                                  "\"model\":\"natter-fake-1\""));
+}
+
+static void
+test_reasoning_to_stderr (Fixture       *f,
+                          gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_auto(Result) result = { 0 };
+
+  natter_fake_script_add_reasoning (script, "Pondering. ");
+  natter_fake_script_add_content (script, "Answer.");
+  natter_fake_script_add_finish (script, "stop");
+  natter_fake_script_add_done (script);
+  natter_fake_provider_queue (f->provider, script);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, "Answer.");
+  /* Not a terminal: no escape codes. */
+  g_assert_cmpstr (result.err, ==, "Pondering. ");
+}
+
+static void
+test_json_lines (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *done;
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json", "Hi", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  lines = parse_lines (result.out);
+  g_assert_cmpuint (lines->len, ==, 9);
+  for (guint i = 0; i < 8; i++)
+    {
+      g_autofree char *token = g_strdup_printf ("tok%u ", i);
+      g_assert_cmpstr (type_of (lines, i), ==, "delta");
+      g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, i), "text"), ==, token);
+    }
+  done = g_ptr_array_index (lines, 8);
+  g_assert_cmpstr (type_of (lines, 8), ==, "done");
+  g_assert_cmpstr (json_object_get_string_member (done, "finish_reason"), ==, "stop");
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (done, "usage"),
+                                               "completion_tokens"), ==, 8);
+  g_assert_true (json_object_get_null_member (done, "tool_calls"));
+  g_assert_cmpstr (json_object_get_string_member (done, "id"), ==, "chatcmpl-fake");
+  g_assert_cmpstr (json_object_get_string_member (done, "model"), ==, "natter-fake-1");
+  g_assert_cmpint (json_object_get_int_member (done, "ttft_ms"), >=, 0);
+  g_assert_cmpint (json_object_get_int_member (done, "duration_ms"), >=, 0);
+  g_assert_cmpint (json_object_get_int_member (done, "chunks"), ==, 10);
+}
+
+static void
+test_json_tool_calls (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonArray *calls;
+  JsonObject *call;
+
+  natter_fake_script_add_tool_call (script, 0, "call_9", "lookup", "{\"q\":");
+  natter_fake_script_add_tool_call (script, 0, NULL, NULL, "1}");
+  natter_fake_script_add_finish (script, "tool_calls");
+  natter_fake_script_add_done (script);
+  natter_fake_provider_queue (f->provider, script);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json", "Hi", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  lines = parse_lines (result.out);
+  calls = json_object_get_array_member (g_ptr_array_index (lines, lines->len - 1), "tool_calls");
+  g_assert_cmpuint (json_array_get_length (calls), ==, 1);
+  call = json_array_get_object_element (calls, 0);
+  g_assert_cmpstr (json_object_get_string_member (call, "id"), ==, "call_9");
+  g_assert_cmpstr (json_object_get_string_member (call, "name"), ==, "lookup");
+  g_assert_cmpstr (json_object_get_string_member (call, "arguments"), ==, "{\"q\":1}");
+}
+
+/* --- Errors ------------------------------------------------------------- */
+
+static void
+test_json_error_unauthorized (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *error;
+
+  natter_fake_provider_set_required_key (f->provider, "the-right-key");
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--api-key", KEY, "--model", "m",
+                                       "--json", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  lines = parse_lines (result.out);
+  g_assert_cmpuint (lines->len, ==, 1);
+  error = g_ptr_array_index (lines, 0);
+  g_assert_cmpstr (type_of (lines, 0), ==, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, "unauthorized");
+  g_assert_cmpint (json_object_get_int_member (error, "status"), ==, 401);
+  g_assert_true (json_object_get_null_member (error, "retry_after"));
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "HTTP 401"));
+  g_assert_nonnull (strstr (result.err, "HTTP 401"));
+  assert_no_key (&result);
+}
+
+static void
+test_plain_error_names_status_and_message (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  queue_error (f, 404, "{\"error\":{\"message\":\"The model `gpt-9` does not exist\"}}", NULL);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "gpt-9", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  g_assert_cmpstr (result.out, ==, "");
+  g_assert_nonnull (strstr (result.err, "HTTP 404"));
+  g_assert_nonnull (strstr (result.err, "The model `gpt-9` does not exist"));
+}
+
+static void
+test_json_rate_limited (Fixture       *f,
+                        gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *error;
+
+  queue_error (f, 429, "{\"error\":{\"message\":\"Daily quota used\"}}", "3600");
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json", "Hi", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  lines = parse_lines (result.out);
+  error = g_ptr_array_index (lines, lines->len - 1);
+  g_assert_cmpstr (json_object_get_string_member (error, "code"), ==, "rate_limited");
+  g_assert_cmpint (json_object_get_int_member (error, "status"), ==, 429);
+  g_assert_cmpint (json_object_get_int_member (error, "retry_after"), ==, 3600);
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), "Daily quota used"));
+}
+
+static void
+test_json_retry_line (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+  JsonObject *retry;
+
+  queue_error (f, 503, "{\"error\":{\"message\":\"Busy\"}}", "0");
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json",
+                                       "--retries", "1", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  lines = parse_lines (result.out);
+  retry = g_ptr_array_index (lines, 0);
+  g_assert_cmpstr (type_of (lines, 0), ==, "retry");
+  g_assert_cmpint (json_object_get_int_member (retry, "attempt"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (retry, "delay_ms"), ==, 0);
+  g_assert_cmpstr (type_of (lines, lines->len - 1), ==, "done");
+}
+
+static void
+test_json_truncated (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  natter_fake_script_add_content (script, "Cut");
+  natter_fake_provider_queue (f->provider, script);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json", "Hi", NULL },
+           &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  lines = parse_lines (result.out);
+  g_assert_cmpstr (type_of (lines, 0), ==, "delta");
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 1), "code"), ==, "truncated");
+  g_assert_true (json_object_get_null_member (g_ptr_array_index (lines, 1), "retry_after"));
+}
+
+static void
+test_stalled (Fixture       *f,
+              gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  natter_fake_script_add_content (script, "Wait");
+  natter_fake_script_set_ending (script, NATTER_FAKE_ENDING_STALL);
+  natter_fake_provider_queue (f->provider, script);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json",
+                                       "--stall-timeout", "0.3", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  lines = parse_lines (result.out);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 1), "code"), ==, "stalled");
+}
+
+static void
+test_connection_refused (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(NatterFakeProvider) closed = natter_fake_provider_new ();
+  g_autofree char *url = NULL;
+  g_auto(Result) result = { 0 };
+  g_autoptr(GPtrArray) lines = NULL;
+
+  g_assert_true (natter_fake_provider_listen (closed, 0, NULL));
+  url = natter_fake_provider_dup_base_url (closed);
+  g_clear_object (&closed);
+  run_cli (f, NULL, (const char *[]) { "--base-url", url, "--model", "m", "--json", "--retries", "0",
+                                       "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 1);
+  lines = parse_lines (result.out);
+  g_assert_cmpstr (json_object_get_string_member (g_ptr_array_index (lines, 0), "code"), ==, "network");
+  g_assert_true (json_object_get_null_member (g_ptr_array_index (lines, 0), "status"));
+}
+
+/* --- Usage errors ------------------------------------------------------- */
+
+static void
+test_usage_errors (Fixture       *f,
+                   gconstpointer  data)
+{
+  const char *const cases[][4] = {
+    { "--temperature", "5", "Hi", NULL },
+    { "--max-tokens", "-3", "Hi", NULL },
+    { "--retries", "-1", "Hi", NULL },
+    { "--stall-timeout", "0", "Hi", NULL },
+    { "--no-such-option", "Hi", NULL },
+    { "--base-url", "not a url", "Hi", NULL },
+    { "--temperature", "warm", "Hi", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Result) result = { 0 };
+
+      run_cli (f, NULL, cases[i], &result);
+      g_assert_cmpint (result.status, ==, 2);
+      g_assert_true (g_str_has_prefix (result.err, "natter-cli: "));
+    }
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 0);
+}
+
+static void
+test_empty_prompt (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, "  \n", (const char *[]) { "--base-url", f->base_url, "--model", "m", NULL }, &result);
+  g_assert_cmpint (result.status, ==, 2);
+  g_assert_nonnull (strstr (result.err, "empty"));
+}
+
+/* --- Ctrl+C ------------------------------------------------------------ */
+
+typedef struct {
+  GSubprocess *process;
+  GString     *out;
+  gboolean     interrupted;
+  gboolean     eof;
+  gint64       interrupted_at;
+  char         buffer[4096];
+} Interrupt;
+
+static void
+read_some_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Interrupt *in = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+
+  if (n <= 0)
+    {
+      in->eof = TRUE;
+      return;
+    }
+  g_string_append_len (in->out, in->buffer, n);
+  if (!in->interrupted && strstr (in->out->str, "tok2 ") != NULL)
+    {
+      in->interrupted = TRUE;
+      in->interrupted_at = g_get_monotonic_time ();
+      g_subprocess_send_signal (in->process, SIGINT);
+    }
+  g_input_stream_read_async (G_INPUT_STREAM (source), in->buffer, sizeof in->buffer,
+                             G_PRIORITY_DEFAULT, NULL, read_some_cb, in);
+}
+
+static void
+test_ctrl_c (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (200);
+  Interrupt in = { 0 };
+  gint64 exited_at;
+
+  natter_fake_script_set_interval (script, 30);
+  natter_fake_provider_queue (f->provider, script);
+  in.out = g_string_new (NULL);
+  in.process = spawn_cli (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+                          (const char *[]) { "--base-url", f->base_url, "--model", "m", "Hi", NULL });
+  g_input_stream_read_async (g_subprocess_get_stdout_pipe (in.process), in.buffer, sizeof in.buffer,
+                             G_PRIORITY_DEFAULT, NULL, read_some_cb, &in);
+  while (!in.eof)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (g_subprocess_wait (in.process, NULL, NULL));
+  exited_at = g_get_monotonic_time ();
+
+  g_assert_true (in.interrupted);
+  g_assert_cmpint (g_subprocess_get_exit_status (in.process), ==, 130);
+  g_assert_true (g_str_has_prefix (in.out->str, "tok0 tok1 tok2 "));
+  g_assert_null (strstr (in.out->str, "tok199"));
+  g_assert_cmpint (exited_at - in.interrupted_at, <, G_USEC_PER_SEC / 2);
+
+  while (natter_fake_provider_get_n_hangups (f->provider) < 1)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_string_free (in.out, TRUE);
+  g_object_unref (in.process);
+}
+
+/* --- Other commands ----------------------------------------------------- */
+
+static void
+test_models (Fixture       *f,
+             gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "models", NULL }, &result);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, "natter-fake-1\nnatter-fake-reasoner\n");
+}
+
+static void
+test_sse_decode (Fixture       *f,
+                 gconstpointer  data)
+{
+  const char *stream = "\xEF\xBB\xBF: comment\r\nid: 7\r\nevent: update\r\ndata: a\r\ndata: b\r\n\r\n"
+                       "data: {\"x\":1}\n\ndata: dropped at end";
+  const char *sizes[] = { "1", "2", "3", "4096" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_auto(Result) result = { 0 };
+
+      run_cli (f, stream, (const char *[]) { "sse-decode", "--chunk-size", sizes[i], NULL }, &result);
+      g_assert_cmpint (result.status, ==, 0);
+      g_assert_cmpstr (result.out, ==,
+                       "{\"event\":\"update\",\"data\":\"a\\nb\",\"id\":\"7\"}\n"
+                       "{\"event\":\"message\",\"data\":\"{\\\"x\\\":1}\",\"id\":\"7\"}\n");
+    }
+}
+
+static void
+test_sse_decode_not_a_stream (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, "<html><body>Login</body></html>\n", (const char *[]) { "sse-decode", NULL }, &result);
+  g_assert_cmpint (result.status, ==, 1);
+  g_assert_cmpstr (result.out, ==, "");
+  g_assert_true (g_str_has_prefix (result.err, "natter-cli: "));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  if (g_getenv ("NATTER_CLI") == NULL)
+    {
+      g_test_skip ("NATTER_CLI is not set; run through meson test");
+      return g_test_run ();
+    }
+
+#define ADD(path, func) \
+  g_test_add ("/natter/cli/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("plain", test_plain);
+  ADD ("prompt-from-stdin", test_prompt_from_stdin);
+  ADD ("environment", test_environment);
+  ADD ("default-model-from-list", test_default_model_from_list);
+  ADD ("reasoning-to-stderr", test_reasoning_to_stderr);
+  ADD ("json-lines", test_json_lines);
+  ADD ("json-tool-calls", test_json_tool_calls);
+  ADD ("json-error-unauthorized", test_json_error_unauthorized);
+  ADD ("plain-error-names-status-and-message", test_plain_error_names_status_and_message);
+  ADD ("json-rate-limited", test_json_rate_limited);
+  ADD ("json-retry-line", test_json_retry_line);
+  ADD ("json-truncated", test_json_truncated);
+  ADD ("stalled", test_stalled);
+  ADD ("connection-refused", test_connection_refused);
+  ADD ("usage-errors", test_usage_errors);
+  ADD ("empty-prompt", test_empty_prompt);
+  ADD ("ctrl-c", test_ctrl_c);
+  ADD ("models", test_models);
+  ADD ("sse-decode", test_sse_decode);
+  ADD ("sse-decode-not-a-stream", test_sse_decode_not_a_stream);
+
+  return g_test_run ();
+}
