@@ -104,11 +104,10 @@ reasoning_cb (NatterChatStream *stream,
   g_string_append (f->reasoning, text);
 }
 
-static gboolean
+static void
 cancel_cb (gpointer user_data)
 {
   g_cancellable_cancel (user_data);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -120,7 +119,7 @@ retrying_cb (NatterChatStream *stream,
   g_assert_cmpuint (retry, ==, f->retry_delays->len + 1);
   g_array_append_val (f->retry_delays, delay_ms);
   if (f->cancel_on_retry_ms > 0)
-    g_timeout_add_once (f->cancel_on_retry_ms, (GSourceOnceFunc) cancel_cb, f->cancellable);
+    g_timeout_add_once (f->cancel_on_retry_ms, cancel_cb, f->cancellable);
 }
 
 static void

@@ -146,6 +146,7 @@ natter_api_error_new_for_network (const GError *io_error)
                       _("Could not reach the provider: %s"), io_error->message);
 }
 
+/* Runs of whitespace become one space; the result is cut at @max_chars. */
 static char *
 collapse_whitespace (const char *text,
                      gsize       max_chars)
@@ -153,8 +154,9 @@ collapse_whitespace (const char *text,
   g_autoptr(GString) out = g_string_new (NULL);
   gsize n_chars = 0;
   gboolean pending_space = FALSE;
+  const char *p;
 
-  for (const char *p = text; *p != '\0' && n_chars < max_chars; p = g_utf8_next_char (p))
+  for (p = text; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
 
@@ -163,13 +165,18 @@ collapse_whitespace (const char *text,
           pending_space = out->len > 0;
           continue;
         }
+      if (n_chars + (pending_space ? 1 : 0) >= max_chars)
+        break;
       if (pending_space)
-        g_string_append_c (out, ' ');
+        {
+          g_string_append_c (out, ' ');
+          n_chars++;
+        }
       pending_space = FALSE;
       g_string_append_unichar (out, c);
       n_chars++;
     }
-  if (n_chars == max_chars)
+  if (*p != '\0')
     g_string_append (out, "…");
 
   return out->len > 0 ? g_string_free (g_steal_pointer (&out), FALSE) : NULL;

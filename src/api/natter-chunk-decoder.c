@@ -133,6 +133,16 @@ get_array (JsonObject *object,
   return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
 }
 
+/* Providers' arrays are not trusted to hold only objects. */
+static JsonObject *
+get_element_object (JsonArray *array,
+                    guint      index)
+{
+  JsonNode *node = json_array_get_element (array, index);
+
+  return JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+}
+
 /* A missing index counts as 0: some local servers leave it out. */
 static gint64
 get_index (JsonObject *object)
@@ -182,7 +192,7 @@ merge_tool_calls (NatterChunkDecoder *self,
 {
   for (guint i = 0; i < json_array_get_length (fragments); i++)
     {
-      JsonObject *fragment = json_array_get_object_element (fragments, i);
+      JsonObject *fragment = get_element_object (fragments, i);
       JsonObject *function = get_object (fragment, "function");
       NatterToolCall *call;
       const char *arguments;
@@ -238,7 +248,7 @@ first_choice (JsonObject *chunk)
 
   for (guint i = 0; choices != NULL && i < json_array_get_length (choices); i++)
     {
-      JsonObject *choice = json_array_get_object_element (choices, i);
+      JsonObject *choice = get_element_object (choices, i);
 
       if (choice != NULL && get_index (choice) == 0)
         return choice;
@@ -276,11 +286,13 @@ static GError *
 malformed_error (const char *data)
 {
   g_autofree char *valid = g_utf8_make_valid (data, -1);
-  g_autofree char *quote = g_utf8_substring (valid, 0, QUOTE_MAX_CHARS);
+  glong length = g_utf8_strlen (valid, -1);
+  /* g_utf8_substring () must not be asked for more than the string has. */
+  g_autofree char *quote = g_utf8_substring (valid, 0, MIN (length, QUOTE_MAX_CHARS));
 
   return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_PROTOCOL,
                       _("The provider sent a chunk that is not valid JSON: “%s%s”"),
-                      quote, g_utf8_strlen (valid, -1) > QUOTE_MAX_CHARS ? "…" : "");
+                      quote, length > QUOTE_MAX_CHARS ? "…" : "");
 }
 
 static JsonObject *
@@ -342,7 +354,7 @@ natter_chunk_decoder_feed (NatterChunkDecoder  *self,
     return FALSE;
 
   self->n_chunks++;
-  if (json_object_has_member (chunk, "error"))
+  if (json_object_has_member (chunk, "error") && !json_object_get_null_member (chunk, "error"))
     {
       g_propagate_error (error, provider_error (data));
       return FALSE;

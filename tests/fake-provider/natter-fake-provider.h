@@ -16,7 +16,9 @@ G_BEGIN_DECLS
 
 typedef enum {
   NATTER_FAKE_ENDING_COMPLETE, /* the body is completed normally */
-  NATTER_FAKE_ENDING_HANG_UP,  /* the server drops the connection */
+  NATTER_FAKE_ENDING_HANG_UP,  /* the server drops the connection, inside a chunk, so
+                                * clients see an error (to end a stream cleanly but
+                                * early, use COMPLETE without natter_fake_script_add_done) */
   NATTER_FAKE_ENDING_STALL,    /* nothing more is sent; the connection stays open */
 } NatterFakeEnding;
 
@@ -27,8 +29,10 @@ typedef struct _NatterFakeScript NatterFakeScript;
 #define NATTER_TYPE_FAKE_SCRIPT (natter_fake_script_get_type ())
 GType             natter_fake_script_get_type        (void) G_GNUC_CONST;
 
-/* status 200 streams text/event-stream; any other status sends the body set
- * with natter_fake_script_set_body() as application/json. */
+/* status 200 streams text/event-stream, chunked (a body set with
+ * natter_fake_script_set_body() goes first, as one piece); any other status
+ * sends that body as application/json and ignores pieces and ending. A
+ * "Content-Type" header set on the script replaces either type. */
 NatterFakeScript *natter_fake_script_new             (guint             status);
 /* n_tokens content chunks "tok0 ", "tok1 ", …, finish_reason "stop", a
  * usage chunk and [DONE]. */
@@ -71,6 +75,16 @@ typedef struct {
 
 /* --- The server ------------------------------------------------------------ */
 
+/* Signals:
+ *   "request-received" (guint index): a request was recorded, before it is
+ *       answered, so a handler may still queue the script that answers it.
+ *   "client-hung-up": a client closed its connection before the server
+ *       ended the response, also while it was paused or stalled; emitted
+ *       once the server notices, within a main loop iteration or two.
+ *
+ * Timers and socket watches run on the thread-default main context of the
+ * natter_fake_provider_listen() call. Disposing the provider cuts every
+ * unfinished stream the way NATTER_FAKE_ENDING_HANG_UP does. */
 #define NATTER_TYPE_FAKE_PROVIDER (natter_fake_provider_get_type ())
 G_DECLARE_FINAL_TYPE (NatterFakeProvider, natter_fake_provider, NATTER, FAKE_PROVIDER, GObject)
 
@@ -84,13 +98,16 @@ guint               natter_fake_provider_get_port       (NatterFakeProvider *sel
 char               *natter_fake_provider_dup_base_url   (NatterFakeProvider *self);
 
 void natter_fake_provider_queue          (NatterFakeProvider *self, NatterFakeScript *script);
+/* NULL restores natter_fake_script_new_completion (8). */
 void natter_fake_provider_set_default    (NatterFakeProvider *self, NatterFakeScript *script);
-/* Requests without "Authorization: Bearer @key" get a 401 when set. */
+/* Requests without "Authorization: Bearer @key" get a 401 when set; a 401
+ * does not use up a queued script. NULL accepts any request. */
 void natter_fake_provider_set_required_key (NatterFakeProvider *self, const char *key);
 void natter_fake_provider_set_models     (NatterFakeProvider *self, const char * const *ids);
 /* Replaces the /v1/models response once, e.g. with an error. */
 void natter_fake_provider_queue_models   (NatterFakeProvider *self, NatterFakeScript *script);
 
+/* Every request is recorded, whatever its path (404s and 401s too). */
 guint                    natter_fake_provider_get_n_requests (NatterFakeProvider *self);
 const NatterFakeRequest *natter_fake_provider_get_request    (NatterFakeProvider *self, guint i);
 /* Responses whose client closed the connection before the server ended it. */
