@@ -13,7 +13,7 @@ fifo=$(mktemp -u)
 mkfifo "$fifo"
 "$builddir/tests/natter-fake-provider" --tokens 60 --interval-ms 40 --reasoning 6 >"$fifo" &
 provider=$!
-trap 'kill $provider 2>/dev/null; rm -f "$fifo"' EXIT INT TERM
+trap 'kill $provider 2>/dev/null; rm -f "$fifo"' EXIT
 read -r base_url <"$fifo"
 
 NATTER_BASE_URL=$base_url NATTER_API_KEY= "$builddir/src/cli/natter-cli" "$@"

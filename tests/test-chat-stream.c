@@ -773,6 +773,39 @@ test_cancel_during_retry_wait (Fixture       *f,
   g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
 }
 
+static void
+cancel_on_finished_cb (NatterChatStream *stream,
+                       Fixture          *f)
+{
+  g_cancellable_cancel (f->cancellable);
+}
+
+static void
+test_cancel_after_finish_keeps_answer (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(NatterChatStream) stream = start_stream (f);
+
+  /* Stop pressed just as the answer completed: the answer stands. */
+  g_signal_connect (stream, "finished", G_CALLBACK (cancel_on_finished_cb), f);
+  iterate_until (&f->done, 5000);
+
+  g_assert_no_error (f->error);
+  g_assert_cmpstr (natter_chat_stream_get_finish_reason (stream), ==, "stop");
+}
+
+static void
+test_stopped_message (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(NatterChatStream) stream = NULL;
+
+  g_cancellable_cancel (f->cancellable);
+  stream = run_stream (f);
+
+  g_assert_cmpstr (f->error->message, ==, "Stopped");
+}
+
 /* --- Model list -------------------------------------------------------- */
 
 static void
@@ -855,6 +888,8 @@ main (int   argc,
   ADD ("cancel-mid-body", test_cancel_mid_body);
   ADD ("cancel-during-stall", test_cancel_during_stall);
   ADD ("cancel-during-retry-wait", test_cancel_during_retry_wait);
+  ADD ("cancel-after-finish-keeps-answer", test_cancel_after_finish_keeps_answer);
+  ADD ("stopped-message", test_stopped_message);
   ADD ("list-models", test_list_models);
   ADD ("list-models-unauthorized", test_list_models_unauthorized);
 

@@ -591,6 +591,9 @@ natter_chat_stream_run_async (NatterChatStream    *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_chat_stream_run_async);
+  /* The stream decides what a cancellation means: an answer that completed
+   * just before Stop was pressed is still complete. */
+  g_task_set_check_cancellable (task, FALSE);
   if (self->task != NULL)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_PENDING,

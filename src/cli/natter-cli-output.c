@@ -25,6 +25,7 @@ struct _NatterCliOutput
   gboolean stdout_is_tty;
   gboolean stderr_is_tty;
   gboolean wrote_content;
+  gboolean in_reasoning;
   char     last_content_char;
 };
 
@@ -83,6 +84,12 @@ natter_cli_output_delta (NatterCliOutput *output,
       return;
     }
 
+  /* On a terminal, the answer starts on its own line after the reasoning. */
+  if (output->in_reasoning)
+    {
+      fputc ('\n', stderr);
+      output->in_reasoning = FALSE;
+    }
   fwrite (text, 1, len, stdout);
   fflush (stdout);
   output->wrote_content = TRUE;
@@ -102,6 +109,7 @@ natter_cli_output_reasoning (NatterCliOutput *output,
   fprintf (stderr, "%s%s%s", output->stderr_is_tty ? DIM : "", text,
            output->stderr_is_tty ? RESET : "");
   fflush (stderr);
+  output->in_reasoning = output->stderr_is_tty;
 }
 
 void
