@@ -172,6 +172,18 @@ interrupted_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Reports @error and ends the run: 130 for Ctrl+C, 1 for anything else. */
+static void
+run_failed (Run              *run,
+            NatterChatStream *stream,
+            const GError     *error)
+{
+  natter_cli_output_error (run->output, stream, error);
+  run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                     ? EXIT_INTERRUPTED : EXIT_FAILED;
+  g_main_loop_quit (run->loop);
+}
+
 /* --- natter-cli models ----------------------------------------------- */
 
 static void
@@ -185,11 +197,10 @@ models_listed_cb (GObject      *source,
 
   if (ids == NULL)
     {
-      natter_cli_output_error (run->output, NULL, error);
-      run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                         ? EXIT_INTERRUPTED : EXIT_FAILED;
+      run_failed (run, NULL, error);
+      return;
     }
-  for (guint i = 0; ids != NULL && ids[i] != NULL; i++)
+  for (guint i = 0; ids[i] != NULL; i++)
     printf ("%s\n", ids[i]);
   g_main_loop_quit (run->loop);
 }
@@ -230,14 +241,12 @@ stream_done_cb (GObject      *source,
   NatterChatStream *stream = NATTER_CHAT_STREAM (source);
   g_autoptr(GError) error = NULL;
 
-  if (natter_chat_stream_run_finish (stream, result, &error))
-    natter_cli_output_done (run->output, stream);
-  else
+  if (!natter_chat_stream_run_finish (stream, result, &error))
     {
-      natter_cli_output_error (run->output, stream, error);
-      run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                         ? EXIT_INTERRUPTED : EXIT_FAILED;
+      run_failed (run, stream, error);
+      return;
     }
+  natter_cli_output_done (run->output, stream);
   g_main_loop_quit (run->loop);
 }
 
@@ -286,10 +295,7 @@ default_model_cb (GObject      *source,
       if (error == NULL)
         error = g_error_new_literal (NATTER_API_ERROR, NATTER_API_ERROR_NOT_FOUND,
                                      _("The provider lists no models; choose one with --model."));
-      natter_cli_output_error (pending->run->output, NULL, error);
-      pending->run->exit_status = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-                                  ? EXIT_INTERRUPTED : EXIT_FAILED;
-      g_main_loop_quit (pending->run->loop);
+      run_failed (pending->run, NULL, error);
     }
   g_free (pending->prompt);
   g_free (pending);
@@ -305,6 +311,8 @@ read_prompt (const Options *options)
   if (options->args != NULL && options->args[0] != NULL)
     return g_strjoinv (" ", options->args);
 
+  if (isatty (STDIN_FILENO))
+    fprintf (stderr, _("Type the prompt, then press Ctrl+D.\n"));
   while ((n = fread (buffer, 1, sizeof buffer, stdin)) > 0)
     g_string_append_len (prompt, buffer, n);
   return g_string_free (g_steal_pointer (&prompt), FALSE);
