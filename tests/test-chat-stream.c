@@ -737,6 +737,30 @@ test_cancel_mid_body (Fixture       *f,
 }
 
 static void
+test_cancel_mid_read (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_autoptr(NatterChatStream) stream = NULL;
+  const char *burst =
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one \"}}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"two \"}}]}\n\n"
+    "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"three\"}}]}\n\n";
+
+  /* Three deltas in one write: Stop after the first drops the other two. */
+  natter_fake_script_add_raw (script, burst, -1);
+  natter_fake_script_add_pause (script, 200);
+  natter_fake_script_add_done (script);
+  natter_fake_provider_queue (f->provider, script);
+  f->cancel_after_deltas = 1;
+  stream = run_stream (f);
+
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (f->content->str, ==, "one ");
+  wait_for_hangups (f, 1);
+}
+
+static void
 test_cancel_during_stall (Fixture       *f,
                           gconstpointer  data)
 {
@@ -886,6 +910,7 @@ main (int   argc,
   ADD ("cancel-before-headers", test_cancel_before_headers);
   ADD ("cancel-already-cancelled", test_cancel_already_cancelled);
   ADD ("cancel-mid-body", test_cancel_mid_body);
+  ADD ("cancel-mid-read", test_cancel_mid_read);
   ADD ("cancel-during-stall", test_cancel_during_stall);
   ADD ("cancel-during-retry-wait", test_cancel_during_retry_wait);
   ADD ("cancel-after-finish-keeps-answer", test_cancel_after_finish_keeps_answer);

@@ -326,13 +326,14 @@ usage_cb (NatterChatStream *self,
   g_signal_emit (self, signals[USAGE], 0, usage);
 }
 
+/* One read can hold many events; after Stop, none of the rest is shown. */
 static void
 sse_event_cb (NatterChatStream *self,
               const char       *type,
               const char       *data,
               const char       *id)
 {
-  if (self->decode_error == NULL)
+  if (self->decode_error == NULL && !g_cancellable_is_cancelled (self->io_cancellable))
     natter_chunk_decoder_feed (self->decoder, type, data, &self->decode_error);
 }
 
@@ -390,6 +391,8 @@ consume (NatterChatStream *self,
   self->n_bytes += size;
   if (!natter_sse_parser_feed (self->parser, data, size, &error))
     finish_error (self, protocol_error (error));
+  else if (g_cancellable_is_cancelled (self->io_cancellable))
+    finish_error (self, cancelled_error (self));
   else if (self->decode_error != NULL)
     finish_error (self, g_steal_pointer (&self->decode_error));
   else if (natter_chunk_decoder_is_done (self->decoder))
