@@ -221,7 +221,6 @@ test_environment (Fixture       *f,
                   gconstpointer  data)
 {
   g_auto(Result) result = { 0 };
-  g_autoptr(GBytes) body = NULL;
   const NatterFakeRequest *request;
 
   fixture_setenv (f, "NATTER_BASE_URL", f->base_url);

@@ -14,6 +14,7 @@
 #include "natter-api-error.h"
 #include "natter-chat-stream.h"
 #include "natter-cli-output.h"
+#include "natter-environment.h"
 #include "natter-provider-preset.h"
 #include "natter-sse-parser.h"
 
@@ -68,32 +69,17 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
-/* The first variable that is set and not empty wins. */
-static char *
-first_env (const char *const *names)
-{
-  for (guint i = 0; names[i] != NULL; i++)
-    {
-      const char *value = g_getenv (names[i]);
-
-      if (value != NULL && *value != '\0')
-        return g_strdup (value);
-    }
-  return NULL;
-}
-
 static void
 apply_environment (Options *options)
 {
   if (options->base_url == NULL)
-    options->base_url = first_env ((const char *[]) { "NATTER_BASE_URL", "OPENAI_BASE_URL", NULL });
+    options->base_url = natter_environment_get_base_url ();
   if (options->base_url == NULL)
     options->base_url = g_strdup (DEFAULT_BASE_URL);
   if (options->api_key == NULL)
-    options->api_key = first_env ((const char *[]) { "NATTER_API_KEY", "OPENROUTER_API_KEY",
-                                                     "OPENAI_API_KEY", NULL });
+    options->api_key = natter_environment_get_api_key ();
   if (options->model == NULL)
-    options->model = first_env ((const char *[]) { "NATTER_MODEL", NULL });
+    options->model = natter_environment_get_model ();
 }
 
 static gboolean
