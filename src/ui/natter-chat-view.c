@@ -1,0 +1,331 @@
+/* natter-chat-view.c — the messages of one conversation, scrolling
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A GtkListView creates rows only for what is on screen, so a conversation
+ * of thousands of messages opens as fast as a short one.
+ *
+ * The view follows the newest text while the user is at the bottom, and
+ * stops as soon as they scroll up to read; "Jump to Bottom" brings them back
+ * and following resumes.
+ */
+#include "config.h"
+
+#include "natter-chat-view.h"
+#include "natter-message-row.h"
+
+/* How close to the end counts as "at the bottom", in pixels. */
+#define BOTTOM_SLACK 4.0
+
+struct _NatterChatView
+{
+  GtkWidget           parent_instance;
+
+  GtkWidget          *overlay;
+  GtkWidget          *scrolled_window;
+  GtkWidget          *list_view;
+  GtkListItemFactory *factory;
+  GtkWidget          *jump_revealer;
+  GtkWidget          *jump_button;
+
+  NatterConversation *conversation;
+  char               *base_url;
+  guint               scroll_tick_id;
+  double              last_value;
+  double              last_upper;
+  gboolean            following;
+};
+
+G_DEFINE_FINAL_TYPE (NatterChatView, natter_chat_view, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_CONVERSATION,
+  PROP_FOLLOWING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* --- Rows ------------------------------------------------------------------ */
+
+static void
+setup_row_cb (NatterChatView *self,
+              GtkListItem    *item)
+{
+  gtk_list_item_set_activatable (item, FALSE);
+  gtk_list_item_set_child (item, natter_message_row_new ());
+}
+
+static void
+bind_row_cb (NatterChatView *self,
+             GtkListItem    *item)
+{
+  NatterMessageRow *row = NATTER_MESSAGE_ROW (gtk_list_item_get_child (item));
+
+  natter_message_row_set_base_url (row, self->base_url);
+  natter_message_row_set_message (row, gtk_list_item_get_item (item));
+}
+
+static void
+unbind_row_cb (NatterChatView *self,
+               GtkListItem    *item)
+{
+  natter_message_row_set_message (NATTER_MESSAGE_ROW (gtk_list_item_get_child (item)), NULL);
+}
+
+/* --- Following the bottom ------------------------------------------------ */
+
+static GtkAdjustment *
+get_vadjustment (NatterChatView *self)
+{
+  return gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (self->scrolled_window));
+}
+
+static gboolean
+is_at_bottom (GtkAdjustment *adjustment)
+{
+  return gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment) >=
+         gtk_adjustment_get_upper (adjustment) - BOTTOM_SLACK;
+}
+
+static void
+set_following (NatterChatView *self,
+               gboolean        following)
+{
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->jump_revealer), !following);
+  if (self->following == following)
+    return;
+  self->following = following;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
+}
+
+/* Moving up with the content unchanged is the user scrolling back to read;
+ * the list view also moves the value itself when it learns the real height
+ * of rows, and that must not stop following. Back at the bottom, following
+ * resumes. */
+static void
+value_changed_cb (NatterChatView *self,
+                  GtkAdjustment  *adjustment)
+{
+  double value = gtk_adjustment_get_value (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+
+  if (is_at_bottom (adjustment))
+    set_following (self, TRUE);
+  else if (value < self->last_value && upper == self->last_upper)
+    set_following (self, FALSE);
+  self->last_value = value;
+  self->last_upper = upper;
+}
+
+static gboolean
+scroll_tick_cb (GtkWidget     *widget,
+                GdkFrameClock *clock,
+                gpointer       user_data)
+{
+  NatterChatView *self = NATTER_CHAT_VIEW (widget);
+
+  self->scroll_tick_id = 0;
+  if (self->following)
+    natter_chat_view_scroll_to_bottom (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The content grew or the window was resized. The list view sets the
+ * adjustment itself while it allocates, and would ignore a value set in the
+ * middle of that: scroll on the next frame instead. */
+static void
+adjustment_changed_cb (NatterChatView *self,
+                       GtkAdjustment  *adjustment)
+{
+  if (!self->following || is_at_bottom (adjustment) || self->scroll_tick_id != 0)
+    return;
+  self->scroll_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick_cb, NULL, NULL);
+}
+
+/**
+ * natter_chat_view_scroll_to_bottom:
+ *
+ * Shows the end of the conversation and follows it from now on.
+ */
+void
+natter_chat_view_scroll_to_bottom (NatterChatView *self)
+{
+  GtkAdjustment *adjustment;
+
+  g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
+
+  adjustment = get_vadjustment (self);
+  set_following (self, TRUE);
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment) -
+                                        gtk_adjustment_get_page_size (adjustment));
+}
+
+static void
+jump_clicked_cb (NatterChatView *self)
+{
+  natter_chat_view_scroll_to_bottom (self);
+}
+
+/* --- GObject ------------------------------------------------------------- */
+
+static void
+natter_chat_view_dispose (GObject *object)
+{
+  NatterChatView *self = NATTER_CHAT_VIEW (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_CHAT_VIEW);
+  g_clear_object (&self->conversation);
+
+  G_OBJECT_CLASS (natter_chat_view_parent_class)->dispose (object);
+}
+
+static void
+natter_chat_view_finalize (GObject *object)
+{
+  g_free (NATTER_CHAT_VIEW (object)->base_url);
+
+  G_OBJECT_CLASS (natter_chat_view_parent_class)->finalize (object);
+}
+
+static void
+natter_chat_view_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  NatterChatView *self = NATTER_CHAT_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      g_value_set_object (value, self->conversation);
+      break;
+    case PROP_FOLLOWING:
+      g_value_set_boolean (value, self->following);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_chat_view_set_property (GObject      *object,
+                               guint         prop_id,
+                               const GValue *value,
+                               GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_CONVERSATION:
+      natter_chat_view_set_conversation (NATTER_CHAT_VIEW (object), g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_chat_view_class_init (NatterChatViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_chat_view_dispose;
+  object_class->finalize = natter_chat_view_finalize;
+  object_class->get_property = natter_chat_view_get_property;
+  object_class->set_property = natter_chat_view_set_property;
+
+  properties[PROP_CONVERSATION] =
+    g_param_spec_object ("conversation", NULL, NULL, NATTER_TYPE_CONVERSATION,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  properties[PROP_FOLLOWING] =
+    g_param_spec_boolean ("following", NULL, NULL, TRUE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-chat-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, overlay);
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, scrolled_window);
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, list_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, factory);
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, jump_revealer);
+  gtk_widget_class_bind_template_child (widget_class, NatterChatView, jump_button);
+  gtk_widget_class_set_css_name (widget_class, "chatview");
+}
+
+static void
+natter_chat_view_init (NatterChatView *self)
+{
+  GtkAdjustment *adjustment;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->following = TRUE;
+
+  g_signal_connect_swapped (self->factory, "setup", G_CALLBACK (setup_row_cb), self);
+  g_signal_connect_swapped (self->factory, "bind", G_CALLBACK (bind_row_cb), self);
+  g_signal_connect_swapped (self->factory, "unbind", G_CALLBACK (unbind_row_cb), self);
+  g_signal_connect_swapped (self->jump_button, "clicked", G_CALLBACK (jump_clicked_cb), self);
+
+  adjustment = get_vadjustment (self);
+  g_signal_connect_swapped (adjustment, "value-changed", G_CALLBACK (value_changed_cb), self);
+  g_signal_connect_swapped (adjustment, "changed", G_CALLBACK (adjustment_changed_cb), self);
+}
+
+GtkWidget *
+natter_chat_view_new (void)
+{
+  return g_object_new (NATTER_TYPE_CHAT_VIEW, NULL);
+}
+
+/* Returns: (transfer none) (nullable): the conversation shown */
+NatterConversation *
+natter_chat_view_get_conversation (NatterChatView *self)
+{
+  g_return_val_if_fail (NATTER_IS_CHAT_VIEW (self), NULL);
+  return self->conversation;
+}
+
+void
+natter_chat_view_set_conversation (NatterChatView     *self,
+                                   NatterConversation *conversation)
+{
+  g_autoptr(GtkSelectionModel) selection = NULL;
+
+  g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
+
+  if (!g_set_object (&self->conversation, conversation))
+    return;
+
+  if (conversation != NULL)
+    selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (conversation))));
+  gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), selection);
+  natter_chat_view_scroll_to_bottom (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
+}
+
+void
+natter_chat_view_set_base_url (NatterChatView *self,
+                               const char     *base_url)
+{
+  g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
+
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+}
+
+gboolean
+natter_chat_view_get_following (NatterChatView *self)
+{
+  g_return_val_if_fail (NATTER_IS_CHAT_VIEW (self), FALSE);
+  return self->following;
+}
+
+/* Returns: (transfer none): the vertical scroll position, for tests */
+GtkAdjustment *
+natter_chat_view_get_vadjustment (NatterChatView *self)
+{
+  g_return_val_if_fail (NATTER_IS_CHAT_VIEW (self), NULL);
+  return get_vadjustment (self);
+}

@@ -1,0 +1,604 @@
+/* natter-message-row.c — one message in the conversation view
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * While an answer streams, each delta only appends to what is shown: the
+ * text is collected until the next frame and then handed to the markdown
+ * renderer, which re-renders the open block only. Nothing here grows with
+ * the length of the message or of the conversation.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "natter-error-text.h"
+#include "natter-markdown-renderer.h"
+#include "natter-message-row.h"
+
+struct _NatterMessageRow
+{
+  GtkWidget               parent_instance;
+
+  GtkWidget              *bubble;
+  GtkWidget              *role_label;
+  GtkWidget              *spinner;
+  GtkWidget              *reasoning_expander;
+  GtkWidget              *reasoning_view;
+  GtkWidget              *content_view;
+  GtkWidget              *status_label;
+  GtkWidget              *error_box;
+  GtkWidget              *error_label;
+  GtkWidget              *hint_label;
+  GtkWidget              *retry_button;
+  GtkWidget              *stats_label;
+
+  NatterMessage          *message;
+  NatterMarkdownRenderer *markdown;
+  char                   *base_url;
+  GString                *pending_content;
+  GString                *pending_reasoning;
+  guint                   flush_tick_id;
+  guint                   countdown_id;
+  gint64                  retry_deadline_us;
+};
+
+G_DEFINE_FINAL_TYPE (NatterMessageRow, natter_message_row, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_MESSAGE,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static GtkTextBuffer *
+content_buffer (NatterMessageRow *self)
+{
+  return gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->content_view));
+}
+
+static GtkTextBuffer *
+reasoning_buffer (NatterMessageRow *self)
+{
+  return gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->reasoning_view));
+}
+
+static gboolean
+is_assistant (NatterMessageRow *self)
+{
+  return self->message != NULL && natter_message_get_role (self->message) == NATTER_ROLE_ASSISTANT;
+}
+
+static gboolean
+is_streaming (NatterMessageRow *self)
+{
+  return self->message != NULL &&
+         natter_message_get_state (self->message) == NATTER_MESSAGE_STATE_STREAMING;
+}
+
+/* --- Streaming text, one frame at a time ------------------------------- */
+
+static void
+append_reasoning_text (NatterMessageRow *self,
+                       const char       *text,
+                       gssize            len)
+{
+  GtkTextIter end;
+
+  gtk_text_buffer_get_end_iter (reasoning_buffer (self), &end);
+  gtk_text_buffer_insert (reasoning_buffer (self), &end, text, len);
+  gtk_widget_set_visible (self->reasoning_expander, TRUE);
+}
+
+/**
+ * natter_message_row_flush:
+ *
+ * Shows the text received since the last frame now, without waiting.
+ */
+void
+natter_message_row_flush (NatterMessageRow *self)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  if (self->pending_reasoning->len > 0)
+    append_reasoning_text (self, self->pending_reasoning->str, self->pending_reasoning->len);
+  if (self->pending_content->len > 0)
+    natter_markdown_renderer_append (self->markdown, self->pending_content->str);
+  g_string_truncate (self->pending_reasoning, 0);
+  g_string_truncate (self->pending_content, 0);
+}
+
+static gboolean
+flush_tick_cb (GtkWidget     *widget,
+               GdkFrameClock *clock,
+               gpointer       user_data)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  natter_message_row_flush (self);
+  self->flush_tick_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* Many deltas can arrive between two frames; they are shown together. An
+ * unmapped row (scrolled away, or in a test without a frame clock) has no
+ * ticks, so it is brought up to date at once. */
+static void
+schedule_flush (NatterMessageRow *self)
+{
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
+    {
+      natter_message_row_flush (self);
+      return;
+    }
+  if (self->flush_tick_id == 0)
+    self->flush_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), flush_tick_cb, NULL, NULL);
+}
+
+static void
+content_appended_cb (NatterMessageRow *self,
+                     guint             offset,
+                     const char       *text)
+{
+  g_string_append (self->pending_content, text);
+  schedule_flush (self);
+}
+
+static void
+reasoning_appended_cb (NatterMessageRow *self,
+                       guint             offset,
+                       const char       *text)
+{
+  g_string_append (self->pending_reasoning, text);
+  schedule_flush (self);
+}
+
+/* --- Status, errors, statistics ----------------------------------------- */
+
+static gboolean
+countdown_cb (gpointer user_data);
+
+static void
+update_countdown (NatterMessageRow *self)
+{
+  gint64 left_us = self->retry_deadline_us - g_get_monotonic_time ();
+  g_autofree char *text = NULL;
+
+  if (left_us > 0)
+    {
+      guint seconds = (guint) ((left_us + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC);
+      text = g_strdup_printf (ngettext ("Retrying in %u second…", "Retrying in %u seconds…", seconds),
+                              seconds);
+    }
+  else
+    text = g_strdup (_("Retrying…"));
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+  gtk_widget_set_visible (self->status_label, TRUE);
+}
+
+static gboolean
+countdown_cb (gpointer user_data)
+{
+  update_countdown (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+retry_delay_changed_cb (NatterMessageRow *self)
+{
+  guint delay_ms = natter_message_get_retry_delay_ms (self->message);
+
+  g_clear_handle_id (&self->countdown_id, g_source_remove);
+  if (delay_ms == 0)
+    {
+      gtk_widget_set_visible (self->status_label, FALSE);
+      return;
+    }
+  self->retry_deadline_us = g_get_monotonic_time () + (gint64) delay_ms * 1000;
+  update_countdown (self);
+  self->countdown_id = g_timeout_add (250, countdown_cb, self);
+}
+
+/* "model · first token 0.42 s · 35.2 tokens/s · 512 tokens · 12.3 s · stop",
+ * leaving out what the provider did not tell. */
+static char *
+format_stats (NatterMessage *message)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_null_terminated (6, g_free, TRUE);
+  gint64 ttft = natter_message_get_ttft_us (message);
+  gint64 duration = natter_message_get_duration_us (message);
+  gint64 tokens = natter_message_get_completion_tokens (message);
+
+  if (natter_message_get_model (message) != NULL)
+    g_ptr_array_add (parts, g_strdup (natter_message_get_model (message)));
+  if (ttft >= 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("first token %.2f s"), ttft / 1e6));
+  if (tokens > 0 && ttft >= 0 && duration > ttft)
+    g_ptr_array_add (parts, g_strdup_printf (_("%.1f tokens/s"), tokens / ((duration - ttft) / 1e6)));
+  if (tokens >= 0)
+    g_ptr_array_add (parts, g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " token",
+                                                       "%" G_GINT64_FORMAT " tokens", tokens), tokens));
+  if (duration >= 0)
+    g_ptr_array_add (parts, g_strdup_printf (_("%.1f s"), duration / 1e6));
+  if (natter_message_get_finish_reason (message) != NULL)
+    g_ptr_array_add (parts, g_strdup (natter_message_get_finish_reason (message)));
+
+  return g_strjoinv (" · ", (char **) parts->pdata);
+}
+
+static void
+update_stats (NatterMessageRow *self)
+{
+  g_autofree char *stats = NULL;
+  NatterMessageState state = self->message != NULL ? natter_message_get_state (self->message)
+                                                   : NATTER_MESSAGE_STATE_STREAMING;
+  gboolean show = is_assistant (self) &&
+                  (state == NATTER_MESSAGE_STATE_COMPLETE || state == NATTER_MESSAGE_STATE_STOPPED);
+
+  if (show)
+    {
+      stats = format_stats (self->message);
+      show = *stats != '\0';
+      gtk_label_set_text (GTK_LABEL (self->stats_label), stats);
+    }
+  gtk_widget_set_visible (self->stats_label, show);
+}
+
+static void
+update_error (NatterMessageRow *self)
+{
+  const GError *error = self->message != NULL ? natter_message_get_error (self->message) : NULL;
+  g_autofree char *hint = NULL;
+
+  /* Only rows that show an error observe win.retry: with thousands of rows,
+   * every observer would be told each time the action changes. */
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->retry_button), error != NULL ? "win.retry" : NULL);
+  gtk_widget_set_visible (self->error_box, error != NULL);
+  if (error == NULL)
+    return;
+
+  hint = natter_error_text_hint (error, self->base_url);
+  gtk_label_set_text (GTK_LABEL (self->error_label), error->message);
+  gtk_label_set_text (GTK_LABEL (self->hint_label), hint != NULL ? hint : "");
+  gtk_widget_set_visible (self->hint_label, hint != NULL);
+}
+
+static const char *
+state_text (NatterMessageState state)
+{
+  switch (state)
+    {
+    case NATTER_MESSAGE_STATE_STOPPED:
+      return _("Stopped");
+    case NATTER_MESSAGE_STATE_INTERRUPTED:
+      return _("Interrupted");
+    default:
+      return NULL;
+    }
+}
+
+static void
+update_state (NatterMessageRow *self)
+{
+  NatterMessageState state = natter_message_get_state (self->message);
+  const char *text = state_text (state);
+  gboolean streaming = state == NATTER_MESSAGE_STATE_STREAMING;
+
+  gtk_widget_set_visible (self->spinner, streaming);
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), streaming);
+  if (!streaming)
+    {
+      natter_message_row_flush (self);
+      if (is_assistant (self))
+        natter_markdown_renderer_finish (self->markdown);
+      g_clear_handle_id (&self->countdown_id, g_source_remove);
+    }
+  gtk_label_set_text (GTK_LABEL (self->status_label), text != NULL ? text : "");
+  gtk_widget_set_visible (self->status_label, text != NULL);
+  /* A failed answer with no text shows just its error, no empty line. */
+  gtk_widget_set_visible (self->content_view, streaming || natter_message_get_content_length (self->message) > 0);
+  update_error (self);
+  update_stats (self);
+}
+
+/* --- Code blocks and links ------------------------------------------------ */
+
+static void
+copy_clicked_cb (GtkButton *button)
+{
+  const char *code = g_object_get_data (G_OBJECT (button), "natter-code");
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), code);
+  gtk_button_set_label (button, _("Copied"));
+}
+
+static void
+code_block_added_cb (NatterMessageRow   *self,
+                     GtkTextChildAnchor *anchor,
+                     const char         *language,
+                     const char         *code)
+{
+  GtkWidget *button = gtk_button_new_with_label (_("Copy"));
+
+  g_object_set_data_full (G_OBJECT (button), "natter-code", g_strdup (code), g_free);
+  gtk_widget_set_tooltip_text (button, _("Copy the code"));
+  gtk_widget_add_css_class (button, "flat");
+  gtk_widget_add_css_class (button, "copy-code");
+  g_signal_connect (button, "clicked", G_CALLBACK (copy_clicked_cb), NULL);
+  gtk_text_view_add_child_at_anchor (GTK_TEXT_VIEW (self->content_view), button, anchor);
+}
+
+static const char *
+link_at (NatterMessageRow *self,
+         double            x,
+         double            y)
+{
+  GtkTextIter iter;
+  int bx, by;
+
+  if (!is_assistant (self))
+    return NULL;
+  gtk_text_view_window_to_buffer_coords (GTK_TEXT_VIEW (self->content_view), GTK_TEXT_WINDOW_WIDGET,
+                                         (int) x, (int) y, &bx, &by);
+  if (!gtk_text_view_get_iter_at_location (GTK_TEXT_VIEW (self->content_view), &iter, bx, by))
+    return NULL;
+  return natter_markdown_renderer_get_link_at_iter (self->markdown, &iter);
+}
+
+/* Links open on a click only, and their target is shown before, on hover. */
+static void
+link_released_cb (NatterMessageRow *self,
+                  int               n_press,
+                  double            x,
+                  double            y,
+                  GtkGestureClick  *gesture)
+{
+  const char *href = link_at (self, x, y);
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+
+  if (href != NULL && n_press == 1)
+    gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, href, GDK_CURRENT_TIME);
+}
+
+static gboolean
+query_tooltip_cb (NatterMessageRow *self,
+                  int               x,
+                  int               y,
+                  gboolean          keyboard,
+                  GtkTooltip       *tooltip)
+{
+  const char *href = keyboard ? NULL : link_at (self, x, y);
+
+  if (href == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, href);
+  return TRUE;
+}
+
+/* --- The message ---------------------------------------------------------- */
+
+static void
+show_whole_message (NatterMessageRow *self)
+{
+  const char *reasoning = natter_message_get_reasoning (self->message);
+  gboolean assistant = is_assistant (self);
+
+  gtk_label_set_text (GTK_LABEL (self->role_label), assistant ? _("Assistant") : _("You"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->content_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  assistant ? _("Answer") : _("Your message"), -1);
+  gtk_widget_set_css_classes (self->bubble, (const char *[]) {
+                                "message", assistant ? "assistant" : "user", NULL });
+
+  if (assistant)
+    natter_markdown_renderer_set_text (self->markdown, natter_message_get_content (self->message));
+  else
+    gtk_text_buffer_set_text (content_buffer (self), natter_message_get_content (self->message), -1);
+
+  gtk_text_buffer_set_text (reasoning_buffer (self), reasoning != NULL ? reasoning : "", -1);
+  gtk_widget_set_visible (self->reasoning_expander, reasoning != NULL && *reasoning != '\0');
+  gtk_expander_set_expanded (GTK_EXPANDER (self->reasoning_expander), is_streaming (self));
+  retry_delay_changed_cb (self);
+  update_state (self);
+}
+
+static void
+connect_message (NatterMessageRow *self)
+{
+  g_signal_connect_swapped (self->message, "content-appended", G_CALLBACK (content_appended_cb), self);
+  g_signal_connect_swapped (self->message, "reasoning-appended", G_CALLBACK (reasoning_appended_cb), self);
+  g_signal_connect_swapped (self->message, "notify::content", G_CALLBACK (show_whole_message), self);
+  g_signal_connect_swapped (self->message, "notify::state", G_CALLBACK (update_state), self);
+  g_signal_connect_swapped (self->message, "notify::error", G_CALLBACK (update_error), self);
+  g_signal_connect_swapped (self->message, "notify::retry-delay-ms", G_CALLBACK (retry_delay_changed_cb), self);
+  g_signal_connect_swapped (self->message, "notify::duration-us", G_CALLBACK (update_stats), self);
+  g_signal_connect_swapped (self->message, "notify::completion-tokens", G_CALLBACK (update_stats), self);
+}
+
+static void
+disconnect_message (NatterMessageRow *self)
+{
+  if (self->message == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->message, self);
+  if (self->flush_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->flush_tick_id);
+  self->flush_tick_id = 0;
+  g_clear_handle_id (&self->countdown_id, g_source_remove);
+  g_string_truncate (self->pending_content, 0);
+  g_string_truncate (self->pending_reasoning, 0);
+  g_clear_object (&self->message);
+}
+
+/**
+ * natter_message_row_set_message:
+ * @message: (nullable): the message to show
+ */
+void
+natter_message_row_set_message (NatterMessageRow *self,
+                                NatterMessage    *message)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  if (self->message == message)
+    return;
+  disconnect_message (self);
+  if (message != NULL)
+    {
+      self->message = g_object_ref (message);
+      show_whole_message (self);
+      connect_message (self);
+    }
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MESSAGE]);
+}
+
+/* --- GObject ------------------------------------------------------------- */
+
+static void
+natter_message_row_dispose (GObject *object)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
+
+  disconnect_message (self);
+  g_clear_object (&self->markdown);
+  gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_MESSAGE_ROW);
+
+  G_OBJECT_CLASS (natter_message_row_parent_class)->dispose (object);
+}
+
+static void
+natter_message_row_finalize (GObject *object)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
+
+  g_free (self->base_url);
+  g_string_free (self->pending_content, TRUE);
+  g_string_free (self->pending_reasoning, TRUE);
+
+  G_OBJECT_CLASS (natter_message_row_parent_class)->finalize (object);
+}
+
+static void
+natter_message_row_get_property (GObject    *object,
+                                 guint       prop_id,
+                                 GValue     *value,
+                                 GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_MESSAGE:
+      g_value_set_object (value, NATTER_MESSAGE_ROW (object)->message);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_message_row_set_property (GObject      *object,
+                                 guint         prop_id,
+                                 const GValue *value,
+                                 GParamSpec   *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_MESSAGE:
+      natter_message_row_set_message (NATTER_MESSAGE_ROW (object), g_value_get_object (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+natter_message_row_class_init (NatterMessageRowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = natter_message_row_dispose;
+  object_class->finalize = natter_message_row_finalize;
+  object_class->get_property = natter_message_row_get_property;
+  object_class->set_property = natter_message_row_set_property;
+
+  properties[PROP_MESSAGE] =
+    g_param_spec_object ("message", NULL, NULL, NATTER_TYPE_MESSAGE,
+                         G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-message-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, role_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reasoning_expander);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reasoning_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, content_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, error_box);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, retry_button);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, stats_label);
+  gtk_widget_class_set_css_name (widget_class, "messagerow");
+}
+
+static void
+natter_message_row_init (NatterMessageRow *self)
+{
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->pending_content = g_string_new (NULL);
+  self->pending_reasoning = g_string_new (NULL);
+  self->markdown = natter_markdown_renderer_new (content_buffer (self));
+  g_signal_connect_swapped (self->markdown, "code-block-added", G_CALLBACK (code_block_added_cb), self);
+
+  g_signal_connect_swapped (click, "released", G_CALLBACK (link_released_cb), self);
+  gtk_widget_add_controller (self->content_view, GTK_EVENT_CONTROLLER (click));
+  g_signal_connect_swapped (self->content_view, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
+}
+
+GtkWidget *
+natter_message_row_new (void)
+{
+  return g_object_new (NATTER_TYPE_MESSAGE_ROW, NULL);
+}
+
+/**
+ * natter_message_row_get_message:
+ *
+ * Returns: (transfer none) (nullable): the message shown
+ */
+NatterMessage *
+natter_message_row_get_message (NatterMessageRow *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE_ROW (self), NULL);
+  return self->message;
+}
+
+/* The provider's base URL makes some hints more precise. */
+void
+natter_message_row_set_base_url (NatterMessageRow *self,
+                                 const char       *base_url)
+{
+  g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
+
+  g_free (self->base_url);
+  self->base_url = g_strdup (base_url);
+}
+
+/* Returns: (transfer none): what the answer's text view shows */
+GtkTextBuffer *
+natter_message_row_get_content_buffer (NatterMessageRow *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE_ROW (self), NULL);
+  return content_buffer (self);
+}
+
+/* Returns: (transfer none): what the Thinking section shows */
+GtkTextBuffer *
+natter_message_row_get_reasoning_buffer (NatterMessageRow *self)
+{
+  g_return_val_if_fail (NATTER_IS_MESSAGE_ROW (self), NULL);
+  return reasoning_buffer (self);
+}

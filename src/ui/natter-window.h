@@ -1,0 +1,26 @@
+/* natter-window.h — the main window: one conversation and its composer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <adwaita.h>
+
+#include "natter-client.h"
+#include "natter-conversation.h"
+
+G_BEGIN_DECLS
+
+#define NATTER_TYPE_WINDOW (natter_window_get_type ())
+G_DECLARE_FINAL_TYPE (NatterWindow, natter_window, NATTER, WINDOW, AdwApplicationWindow)
+
+NatterWindow       *natter_window_new              (GtkApplication *application,
+                                                    NatterClient   *client,
+                                                    const char     *model);
+NatterClient       *natter_window_get_client       (NatterWindow   *self);
+NatterConversation *natter_window_get_conversation (NatterWindow   *self);
+const char         *natter_window_get_model        (NatterWindow   *self);
+GtkWidget          *natter_window_get_composer     (NatterWindow   *self);
+GtkWidget          *natter_window_get_chat_view    (NatterWindow   *self);
+
+G_END_DECLS

@@ -1,0 +1,96 @@
+#!/usr/bin/python3
+"""Natter through the accessibility bus, as a screen reader user meets it.
+
+Starts the real app against the fake provider, finds the composer and the
+Send button by their accessible names, sends a message, reads the streamed
+answer back through AT-SPI, and checks that Stop takes Send's place while
+the answer streams. Prints TAP.
+
+    test-accessibility.py NATTER NATTER_FAKE_PROVIDER
+"""
+import os
+import subprocess
+import sys
+import time
+
+import pyatspi
+
+natter, fake_provider = sys.argv[1:3]
+results = []
+
+
+def check(ok, description):
+    results.append((bool(ok), description))
+    print(f"{'ok' if ok else 'not ok'} {len(results)} {description}", flush=True)
+    return ok
+
+
+def wait_for(find, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find()
+        if found:
+            return found
+        time.sleep(0.1)
+    return None
+
+
+def find_app():
+    desktop = pyatspi.Registry.getDesktop(0)
+    for app in desktop:
+        if app is not None and app.name == "natter":
+            return app
+    return None
+
+
+def find(app, role, name):
+    return pyatspi.findDescendant(
+        app, lambda a: a is not None and a.getRoleName() == role and a.name == name)
+
+
+def sensitive(accessible):
+    return accessible is not None and accessible.getState().contains(pyatspi.STATE_SENSITIVE)
+
+
+def answer_text(app):
+    answers = pyatspi.findAllDescendants(
+        app, lambda a: a is not None and a.name == "Answer" and a.getRoleName() == "text")
+    return "".join(a.queryText().getText(0, -1) for a in answers)
+
+
+provider = subprocess.Popen([fake_provider, "--tokens", "30", "--interval-ms", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+base_url = provider.stdout.readline().strip()
+env = dict(os.environ, NATTER_BASE_URL=base_url, NATTER_MODEL="natter-fake-1")
+app_process = subprocess.Popen([natter], env=env, stdout=sys.stderr)
+
+print("1..7", flush=True)
+try:
+    app = wait_for(find_app)
+    check(app is not None, "Natter is on the accessibility bus")
+    composer = wait_for(lambda: find(app, "text", "Message"))
+    check(composer is not None, "the composer is a text field named Message")
+    send = wait_for(lambda: find(app, "push button", "Send"))
+    check(send is not None, "the Send button is named Send")
+
+    composer.queryEditableText().setTextContents("Hello from a screen reader")
+    time.sleep(0.3)
+    send.queryAction().doAction(0)
+
+    stop = wait_for(lambda: (lambda s: s if sensitive(s) else None)(find(app, "push button", "Stop")))
+    check(stop is not None, "Stop, named Stop, can be pressed while the answer streams")
+    partial = wait_for(lambda: answer_text(app))
+    check(partial and partial.startswith("Lorem"), "the answer is readable through AT-SPI as it streams")
+    done = wait_for(lambda: not sensitive(find(app, "push button", "Stop")), timeout=20)
+    final = answer_text(app)
+    check(done and len(final) > len(partial), "the answer grows until it is complete")
+    composer.queryEditableText().setTextContents("Next")
+    check(wait_for(lambda: sensitive(find(app, "push button", "Send"))),
+          "Send comes back when the answer is complete")
+finally:
+    app_process.terminate()
+    provider.terminate()
+    app_process.wait(timeout=10)
+    provider.wait(timeout=10)
+
+sys.exit(0 if all(ok for ok, _ in results) and len(results) == 7 else 1)
