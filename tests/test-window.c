@@ -486,6 +486,35 @@ test_stalled_and_truncated (Fixture       *f,
   g_assert_true (row_shows (f, "cut off"));
 }
 
+static void
+test_network_error (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(NatterFakeProvider) closed = natter_fake_provider_new ();
+  g_autofree char *base_url = NULL;
+  g_autoptr(NatterClient) client = NULL;
+
+  /* A window whose provider is not listening any more. */
+  g_assert_true (natter_fake_provider_listen (closed, 0, NULL));
+  base_url = natter_fake_provider_dup_base_url (closed);
+  g_clear_object (&closed);
+  client = natter_client_new (base_url, NULL);
+  natter_client_set_max_retries (client, 0);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  iterate_for (50);
+  g_assert_finalize_object (f->window);
+  f->window = g_object_ref_sink (natter_window_new (NULL, client, "natter-fake-1"));
+  gtk_window_present (GTK_WINDOW (f->window));
+
+  type_and_send (f, "Anyone there?");
+  iterate_until (f, not_streaming, 5000);
+  iterate_for (20);
+  g_assert_true (row_shows (f, "Could not reach the provider"));
+  g_assert_true (row_shows (f, "Check the network connection"));
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (conversation (f), 0)),
+                   ==, "Anyone there?");
+}
+
 /* --- Following the bottom -------------------------------------------- */
 
 static void
@@ -635,6 +664,7 @@ main (int   argc,
   ADD ("stop-during-retry-wait", test_stop_during_retry_wait);
   ADD ("errors-explained", test_errors_explained);
   ADD ("stalled-and-truncated", test_stalled_and_truncated);
+  ADD ("network-error", test_network_error);
   ADD ("follow-bottom", test_follow_bottom);
   ADD ("long-conversation-is-lazy", test_long_conversation_is_lazy);
   ADD ("enter-sends-shift-enter-does-not", test_enter_sends_shift_enter_does_not);
