@@ -57,6 +57,10 @@ struct _NatterMarkdownRenderer
   guint          fence_indent;
   char           fence_char;
   guint          block_ended : 1;
+  /* finish() made the open chunk final; where it started, to reopen it. */
+  guint          finished : 1;
+  gsize          reopen_stable;
+  int            reopen_offset;
 };
 
 G_DEFINE_FINAL_TYPE (NatterMarkdownRenderer, natter_markdown_renderer, G_TYPE_OBJECT)
@@ -772,8 +776,8 @@ open_code_block (Render               *r,
   r->code_language = attribute_dup (&detail->lang);
 }
 
-/* Only final chunks get an anchor (on its own line below the code), so
- * that a view adds one Copy button per block, not one per append. */
+/* Only final chunks get an anchor, so that a view adds one Copy button per
+ * block, not one per append. */
 static void
 add_code_anchor (Render     *r,
                  const char *language,
@@ -782,7 +786,6 @@ add_code_anchor (Render     *r,
   CodeBlock *block = g_new0 (CodeBlock, 1);
   GtkTextIter end;
 
-  write_text (r, "\n", 1);
   gtk_text_buffer_get_end_iter (r->self->buffer, &end);
   block->anchor = g_object_ref (gtk_text_buffer_create_child_anchor (r->self->buffer, &end));
   block->language = g_strdup (language);
@@ -800,6 +803,9 @@ close_code_block (Render *r)
   if (code->len > 0 && code->str[code->len - 1] == '\n')
     g_string_truncate (code, code->len - 1);
   write_text (r, code->str, code->len);
+  /* The line below the code is the anchor's; it is there while streaming
+   * too, so that nothing moves when the button arrives. */
+  write_text (r, "\n", 1);
   if (r->final)
     add_code_anchor (r, language, code->str);
   close_block (r);
@@ -1297,6 +1303,21 @@ reset (NatterMarkdownRenderer *self)
   self->scan_pos = 0;
   self->fence_char = '\0';
   self->block_ended = FALSE;
+  self->finished = FALSE;
+}
+
+/* A message shown whole while it still streams goes on where it was: its
+ * last chunk becomes the open one again.  finish() does not touch the line
+ * scanning, so only the stable point has to go back. */
+static void
+reopen (NatterMarkdownRenderer *self)
+{
+  GtkTextIter iter;
+
+  self->finished = FALSE;
+  self->stable = self->reopen_stable;
+  gtk_text_buffer_get_iter_at_offset (self->buffer, &iter, self->reopen_offset);
+  gtk_text_buffer_move_mark (self->buffer, self->stable_mark, &iter);
 }
 
 /* --- Public API ------------------------------------------------------------ */
@@ -1332,9 +1353,10 @@ natter_markdown_renderer_get_buffer (NatterMarkdownRenderer *self)
 
 /**
  * natter_markdown_renderer_set_text:
- * @markdown: (nullable): the whole, finished source
+ * @markdown: (nullable): the source, usually complete (append() may go on)
  *
- * Replaces everything; "code-block-added" is emitted for each code block.
+ * Replaces everything, as finish() would leave it; "code-block-added" is
+ * emitted for each code block.
  */
 void
 natter_markdown_renderer_set_text (NatterMarkdownRenderer *self,
@@ -1353,7 +1375,8 @@ natter_markdown_renderer_set_text (NatterMarkdownRenderer *self,
  * @text: more source, cut anywhere (even inside a UTF-8 character)
  *
  * Renders the blocks @text completes for good and the open block after them
- * provisionally.
+ * provisionally.  After finish() or set_text(), the last block is reopened
+ * first, so text shown whole while still streaming goes on seamlessly.
  */
 void
 natter_markdown_renderer_append (NatterMarkdownRenderer *self,
@@ -1364,6 +1387,8 @@ natter_markdown_renderer_append (NatterMarkdownRenderer *self,
 
   if (*text == '\0')
     return;
+  if (self->finished)
+    reopen (self);
   g_string_append (self->source, text);
   scan_new_lines (self);
   render_open_chunk (self);
@@ -1372,27 +1397,24 @@ natter_markdown_renderer_append (NatterMarkdownRenderer *self,
 /**
  * natter_markdown_renderer_finish:
  *
- * The source is complete: renders the open block for good.  Calling it again
- * does nothing; text appended after it starts on a new line.
+ * The source is complete: renders the open chunk for good, emitting
+ * "code-block-added" for its code blocks.  Calling it again does nothing.
  */
 void
 natter_markdown_renderer_finish (NatterMarkdownRenderer *self)
 {
-  gsize len;
-
   g_return_if_fail (NATTER_IS_MARKDOWN_RENDERER (self));
 
-  len = self->source->len;
-  if (self->scan_pos < len)
-    {
-      gsize line = self->scan_pos;
+  if (self->finished)
+    return;
+  self->finished = TRUE;
+  self->reopen_stable = self->stable;
+  self->reopen_offset = natter_markdown_renderer_get_stable_offset (self);
 
-      self->scan_pos = len;
-      if (scan_line (self, line, len) && line > self->stable)
-        finalize_chunk (self, line);
-    }
-  if (self->stable < len)
-    finalize_chunk (self, len);
+  /* The unterminated last line is not scanned: splitting the open chunk
+   * there would render the same. */
+  if (self->stable < self->source->len)
+    finalize_chunk (self, self->source->len);
 }
 
 /**
@@ -1447,7 +1469,8 @@ natter_markdown_renderer_get_link_at_iter (NatterMarkdownRenderer *self,
  * natter_markdown_renderer_get_stable_offset:
  *
  * Returns: the character offset in the buffer before which the text is
- *   final and will not be touched by further appends
+ *   final and will not be touched by further appends (an append after
+ *   finish() first moves it back to the start of the last block)
  */
 int
 natter_markdown_renderer_get_stable_offset (NatterMarkdownRenderer *self)
