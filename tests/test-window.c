@@ -647,6 +647,24 @@ test_no_provider_shows_how (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The first-run page gives way to the chat once a provider is set. */
+static void
+test_provider_set_later (Fixture       *f,
+                         gconstpointer  data)
+{
+  natter_window_set_provider (f->window, NULL, NULL);
+  iterate_for (20);
+  g_assert_false (gtk_widget_get_mapped (natter_window_get_composer (f->window)));
+
+  natter_window_set_provider (f->window, f->client, "natter-fake-1");
+  natter_window_set_note (f->window, "Using NATTER_BASE_URL from the environment.");
+  iterate_for (50);
+  g_assert_true (gtk_widget_get_mapped (natter_window_get_composer (f->window)));
+  type_and_send (f, "Hello");
+  iterate_until (f, not_streaming, 5000);
+  g_assert_cmpint (natter_message_get_state (last_message (f)), ==, NATTER_MESSAGE_STATE_COMPLETE);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -668,6 +686,7 @@ main (int   argc,
   ADD ("follow-bottom", test_follow_bottom);
   ADD ("long-conversation-is-lazy", test_long_conversation_is_lazy);
   ADD ("enter-sends-shift-enter-does-not", test_enter_sends_shift_enter_does_not);
+  ADD ("provider-set-later", test_provider_set_later);
   g_test_add_func ("/natter/window/no-provider-shows-how", test_no_provider_shows_how);
 
   return g_test_run ();

@@ -21,6 +21,8 @@ struct _NatterWindow
   GtkWidget            *model_dropdown;
   GtkStringList        *model_list;
   GtkWidget            *toast_overlay;
+  GtkWidget            *note_revealer;
+  GtkWidget            *note_label;
   GtkWidget            *main_stack;
   GtkWidget            *chat_stack;
   GtkWidget            *empty_page;
@@ -237,18 +239,27 @@ load_models (NatterWindow *self)
                                    models_listed_cb, g_object_ref (self));
 }
 
+static void
+model_selected_cb (NatterWindow *self)
+{
+  update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
+}
+
 /* --- GObject ------------------------------------------------------------- */
 
+/* Shows the provider's chat, or how to connect one when there is none. */
 static void
-natter_window_constructed (GObject *object)
+apply_provider (NatterWindow *self)
 {
-  NatterWindow *self = NATTER_WINDOW (object);
+  gboolean connected = self->client != NULL;
 
-  G_OBJECT_CLASS (natter_window_parent_class)->constructed (object);
-
-  gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), self->client != NULL ? "chat" : "welcome");
-  gtk_widget_set_visible (self->model_dropdown, self->client != NULL);
-  if (self->client != NULL)
+  gtk_stack_set_visible_child_name (GTK_STACK (self->main_stack), connected ? "chat" : "welcome");
+  gtk_widget_set_visible (self->model_dropdown, connected);
+  if (self->models_cancellable != NULL)
+    g_cancellable_cancel (self->models_cancellable);
+  g_clear_object (&self->models_cancellable);
+  if (connected)
     {
       g_autofree char *where = g_strdup_printf (_("Messages go to %s"),
                                                 natter_client_get_base_url (self->client));
@@ -260,6 +271,13 @@ natter_window_constructed (GObject *object)
       gtk_widget_grab_focus (self->composer);
     }
   update_actions (self);
+}
+
+static void
+natter_window_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (natter_window_parent_class)->constructed (object);
+  apply_provider (NATTER_WINDOW (object));
 }
 
 static void
@@ -345,9 +363,11 @@ natter_window_class_init (NatterWindowClass *klass)
   properties[PROP_CLIENT] =
     g_param_spec_object ("client", NULL, NULL, NATTER_TYPE_CLIENT,
                          G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /* Notified when the user picks another model, so it can be remembered. */
   properties[PROP_MODEL] =
     g_param_spec_string ("model", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS |
+                         G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (NATTER_TYPE_CHAT_VIEW);
@@ -356,6 +376,8 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_dropdown);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_list);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, note_revealer);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, note_label);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, chat_stack);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, empty_page);
@@ -381,7 +403,7 @@ natter_window_init (NatterWindow *self)
   g_signal_connect_swapped (self->conversation, "items-changed", G_CALLBACK (update_chat_page), self);
   update_chat_page (self);
   g_signal_connect_swapped (self->composer, "notify::empty", G_CALLBACK (update_actions), self);
-  g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (update_actions), self);
+  g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (model_selected_cb), self);
 }
 
 /**
@@ -435,4 +457,40 @@ natter_window_get_chat_view (NatterWindow *self)
 {
   g_return_val_if_fail (NATTER_IS_WINDOW (self), NULL);
   return self->chat_view;
+}
+
+/**
+ * natter_window_set_provider:
+ * @client: (nullable): the provider to talk to from now on
+ * @model: (nullable): the model to select first
+ *
+ * An answer that is streaming goes on with the provider it started with.
+ */
+void
+natter_window_set_provider (NatterWindow *self,
+                            NatterClient *client,
+                            const char   *model)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  g_set_object (&self->client, client);
+  g_free (self->model);
+  self->model = g_strdup (model);
+  apply_provider (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CLIENT]);
+}
+
+/**
+ * natter_window_set_note:
+ * @note: (nullable): a sentence shown above the conversation, such as where
+ *   the provider comes from; %NULL hides it
+ */
+void
+natter_window_set_note (NatterWindow *self,
+                        const char   *note)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+
+  gtk_label_set_text (GTK_LABEL (self->note_label), note != NULL ? note : "");
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->note_revealer), note != NULL);
 }

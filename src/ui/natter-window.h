@@ -18,6 +18,11 @@ NatterWindow       *natter_window_new              (GtkApplication *application,
                                                     NatterClient   *client,
                                                     const char     *model);
 NatterClient       *natter_window_get_client       (NatterWindow   *self);
+void                natter_window_set_provider     (NatterWindow   *self,
+                                                    NatterClient   *client,
+                                                    const char     *model);
+void                natter_window_set_note         (NatterWindow   *self,
+                                                    const char     *note);
 NatterConversation *natter_window_get_conversation (NatterWindow   *self);
 const char         *natter_window_get_model        (NatterWindow   *self);
 GtkWidget          *natter_window_get_composer     (NatterWindow   *self);
