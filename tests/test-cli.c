@@ -4,16 +4,19 @@
  */
 #include <signal.h>
 
+#include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #include "natter-fake-provider.h"
+#include "natter-key-store.h"
 
 #define KEY "sk-secret-cli-4242"
 
 typedef struct {
   NatterFakeProvider *provider;
   char               *base_url;
+  char               *config_dir;
   GPtrArray          *env;
 } Fixture;
 
@@ -34,6 +37,14 @@ result_clear (Result *result)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
 
 static void
+pass_through (Fixture    *f,
+              const char *name)
+{
+  if (g_getenv (name) != NULL)
+    g_ptr_array_add (f->env, g_strconcat (name, "=", g_getenv (name), NULL));
+}
+
+static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
@@ -47,6 +58,17 @@ fixture_set_up (Fixture       *f,
   g_ptr_array_add (f->env, g_strdup ("LC_ALL=C.UTF-8"));
   g_ptr_array_add (f->env, g_strdup ("G_DEBUG=fatal-warnings"));
   g_ptr_array_add (f->env, g_strconcat ("PATH=", g_getenv ("PATH"), NULL));
+  /* Settings in a file of the test's own, so that the test can write the
+   * providers natter-cli reads. */
+  f->config_dir = g_dir_make_tmp ("natter-cli-XXXXXX", NULL);
+  g_ptr_array_add (f->env, g_strdup ("GSETTINGS_BACKEND=keyfile"));
+  g_ptr_array_add (f->env, g_strconcat ("XDG_CONFIG_HOME=", f->config_dir, NULL));
+  pass_through (f, "GSETTINGS_SCHEMA_DIR");
+  /* The keyring, when the test runs inside tests/with-keyring.sh. */
+  pass_through (f, "DBUS_SESSION_BUS_ADDRESS");
+  pass_through (f, "HOME");
+  pass_through (f, "XDG_RUNTIME_DIR");
+  pass_through (f, "GNOME_KEYRING_CONTROL");
   g_ptr_array_add (f->env, NULL);
 }
 
@@ -54,9 +76,37 @@ static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
+  g_autofree char *keyfile = g_build_filename (f->config_dir, "glib-2.0", "settings", "keyfile", NULL);
+  g_autofree char *settings_dir = g_path_get_dirname (keyfile);
+  g_autofree char *glib_dir = g_path_get_dirname (settings_dir);
+
   g_assert_finalize_object (f->provider);
   g_free (f->base_url);
   g_ptr_array_unref (f->env);
+  g_remove (keyfile);
+  g_rmdir (settings_dir);
+  g_rmdir (glib_dir);
+  g_rmdir (f->config_dir);
+  g_free (f->config_dir);
+}
+
+/* Writes what the app would have saved: one provider, the current one. */
+static void
+keep_provider (Fixture    *f,
+               const char *id,
+               const char *name,
+               const char *base_url)
+{
+  g_autofree char *dir = g_build_filename (f->config_dir, "glib-2.0", "settings", NULL);
+  g_autofree char *path = g_build_filename (dir, "keyfile", NULL);
+  g_autofree char *contents =
+    g_strdup_printf ("[io/github/natter/Natter]\n"
+                     "providers=[{'id': '%s', 'name': '%s', 'base-url': '%s', 'preset': 'custom', "
+                     "'model': 'kept-model'}]\n"
+                     "current-provider='%s'\n", id, name, base_url, id);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
 }
 
 static void
@@ -583,6 +633,124 @@ test_ctrl_c (Fixture       *f,
   g_object_unref (in.process);
 }
 
+/* --- Providers kept in the app ------------------------------------------- */
+
+static const char *
+request_body (Fixture *f,
+              guint    i)
+{
+  return g_bytes_get_data (natter_fake_provider_get_request (f->provider, i)->body, NULL);
+}
+
+static void
+test_providers_listed (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autofree char *expected = g_strdup_printf ("* Local box\t%s\tkept-model\tp-local\n", f->base_url);
+
+  keep_provider (f, "p-local", "Local box", f->base_url);
+  run_cli (f, NULL, (const char *[]) { "providers", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, expected);
+}
+
+static void
+test_provider_by_name (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  keep_provider (f, "p-local", "Local box", f->base_url);
+  run_cli (f, NULL, (const char *[]) { "--provider", "local BOX", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_nonnull (strstr (request_body (f, 0), "\"model\":\"kept-model\""));
+}
+
+static void
+test_current_provider_by_default (Fixture       *f,
+                                  gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  keep_provider (f, "p-local", "Local box", f->base_url);
+  run_cli (f, NULL, (const char *[]) { "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+}
+
+static void
+test_environment_wins_over_current (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  keep_provider (f, "p-elsewhere", "Elsewhere", "http://127.0.0.1:9/v1");
+  fixture_setenv (f, "NATTER_BASE_URL", f->base_url);
+  run_cli (f, NULL, (const char *[]) { "--model", "m", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+}
+
+static void
+key_stored_cb (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (natter_key_store_store_finish (NATTER_KEY_STORE (source), result, &error));
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* A key entered in the app works in the terminal: natter-cli finds it in
+ * the keyring under the provider's id. Needs tests/with-keyring.sh. */
+static void
+test_key_from_keyring (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_autoptr(NatterKeyStore) keys = NULL;
+  g_auto(Result) result = { 0 };
+  gboolean stored = FALSE;
+
+  if (g_strcmp0 (g_getenv ("NATTER_TEST_KEYRING"), "gnome-keyring") != 0)
+    {
+      g_test_skip ("needs a keyring: run inside tests/with-keyring.sh");
+      return;
+    }
+
+  keys = natter_key_store_new ();
+  natter_key_store_store_async (keys, "p-local", f->base_url, "Natter test key", KEY, NULL,
+                                key_stored_cb, &stored);
+  while (!stored)
+    g_main_context_iteration (NULL, TRUE);
+  natter_fake_provider_set_required_key (f->provider, KEY);
+  keep_provider (f, "p-local", "Local box", f->base_url);
+  run_cli (f, NULL, (const char *[]) { "--provider", "Local box", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (soup_message_headers_get_one (natter_fake_provider_get_request (f->provider, 0)->headers,
+                                                 "Authorization"), ==, "Bearer " KEY);
+  assert_no_key (&result);
+}
+
+static void
+test_unknown_provider (Fixture       *f,
+                       gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, NULL, (const char *[]) { "--provider", "nowhere", "Hi", NULL }, &result);
+
+  g_assert_cmpint (result.status, ==, 2);
+  g_assert_nonnull (strstr (result.err, "nowhere"));
+}
+
 /* --- Other commands ----------------------------------------------------- */
 
 static void
@@ -660,6 +828,12 @@ main (int   argc,
   ADD ("usage-errors", test_usage_errors);
   ADD ("empty-prompt", test_empty_prompt);
   ADD ("ctrl-c", test_ctrl_c);
+  ADD ("providers-listed", test_providers_listed);
+  ADD ("provider-by-name", test_provider_by_name);
+  ADD ("current-provider-by-default", test_current_provider_by_default);
+  ADD ("environment-wins-over-current", test_environment_wins_over_current);
+  ADD ("unknown-provider", test_unknown_provider);
+  ADD ("key-from-keyring", test_key_from_keyring);
   ADD ("models", test_models);
   ADD ("sse-decode", test_sse_decode);
   ADD ("sse-decode-not-a-stream", test_sse_decode_not_a_stream);

@@ -15,6 +15,8 @@
 #include "natter-chat-stream.h"
 #include "natter-cli-output.h"
 #include "natter-environment.h"
+#include "natter-key-store.h"
+#include "natter-provider-list.h"
 #include "natter-provider-preset.h"
 #include "natter-sse-parser.h"
 
@@ -28,6 +30,7 @@ enum {
 };
 
 typedef struct {
+  char     *provider;
   char     *base_url;
   char     *api_key;
   char     *model;
@@ -39,6 +42,8 @@ typedef struct {
   int       chunk_size;
   gboolean  json;
   char    **args;
+  /* Resolved: the kept provider whose key is looked up in the keyring. */
+  char     *key_provider_id;
 } Options;
 
 typedef struct {
@@ -52,6 +57,8 @@ typedef struct {
 static void
 options_clear (Options *options)
 {
+  g_free (options->provider);
+  g_free (options->key_provider_id);
   g_free (options->base_url);
   g_free (options->api_key);
   g_free (options->model);
@@ -69,17 +76,54 @@ usage_error (const char *message)
   return EXIT_USAGE;
 }
 
+/* Fills what the command line left open from a provider the user keeps in
+ * the app: its base URL, model and (looked up later) its key. */
 static void
-apply_environment (Options *options)
+apply_provider (Options        *options,
+                NatterProvider *provider)
 {
   if (options->base_url == NULL)
-    options->base_url = natter_environment_get_base_url ();
-  if (options->base_url == NULL)
-    options->base_url = g_strdup (DEFAULT_BASE_URL);
+    options->base_url = g_strdup (natter_provider_get_base_url (provider));
+  if (options->model == NULL)
+    options->model = g_strdup (natter_provider_get_model (provider));
   if (options->api_key == NULL)
+    options->key_provider_id = g_strdup (natter_provider_get_id (provider));
+}
+
+/* Options win, then --provider, then the environment, then the provider
+ * chosen in the app, then OpenRouter. */
+static gboolean
+apply_defaults (Options             *options,
+                NatterProviderList  *providers,
+                GError             **error)
+{
+  NatterProvider *provider = NULL;
+
+  if (options->provider != NULL)
+    {
+      provider = providers != NULL ? natter_provider_list_find (providers, options->provider) : NULL;
+      if (provider == NULL)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _("no provider named “%s”; “natter-cli providers” lists them"), options->provider);
+          return FALSE;
+        }
+      apply_provider (options, provider);
+    }
+
+  if (options->base_url == NULL)
+    options->base_url = natter_environment_get_base_url ();
+  if (options->api_key == NULL && options->key_provider_id == NULL)
     options->api_key = natter_environment_get_api_key ();
   if (options->model == NULL)
     options->model = natter_environment_get_model ();
+
+  if (options->base_url == NULL && providers != NULL &&
+      (provider = natter_provider_list_get_current (providers)) != NULL)
+    apply_provider (options, provider);
+  if (options->base_url == NULL)
+    options->base_url = g_strdup (DEFAULT_BASE_URL);
+  return TRUE;
 }
 
 static gboolean
@@ -89,6 +133,8 @@ parse_options (Options  *options,
                GError  **error)
 {
   const GOptionEntry entries[] = {
+    { "provider", 0, 0, G_OPTION_ARG_STRING, &options->provider,
+      N_("A provider kept in Natter, by name or id (see “natter-cli providers”)"), N_("NAME") },
     { "base-url", 0, 0, G_OPTION_ARG_STRING, &options->base_url,
       N_("Provider endpoint (default $NATTER_BASE_URL, $OPENAI_BASE_URL, OpenRouter)"), N_("URL") },
     { "api-key", 0, 0, G_OPTION_ARG_STRING, &options->api_key,
@@ -109,7 +155,7 @@ parse_options (Options  *options,
     { "chunk-size", 0, 0, G_OPTION_ARG_INT, &options->chunk_size,
       N_("sse-decode: bytes per feed (default 4096)"), N_("N") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->args, NULL,
-      N_("[PROMPT] | models | sse-decode") },
+      N_("[PROMPT] | models | providers | sse-decode") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -398,6 +444,64 @@ is_command (const Options *options,
          options->args[1] == NULL;
 }
 
+/* --- natter-cli providers ----------------------------------------------- */
+
+/* One line each, the current one marked; never the key. */
+static int
+command_providers (NatterProviderList *providers)
+{
+  NatterProvider *current = providers != NULL ? natter_provider_list_get_current (providers) : NULL;
+  guint n = providers != NULL ? g_list_model_get_n_items (G_LIST_MODEL (providers)) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(NatterProvider) provider = g_list_model_get_item (G_LIST_MODEL (providers), i);
+      const char *model = natter_provider_get_model (provider);
+
+      printf ("%s %s\t%s\t%s\t%s\n", provider == current ? "*" : " ",
+              natter_provider_get_name (provider), natter_provider_get_base_url (provider),
+              model != NULL ? model : "-", natter_provider_get_id (provider));
+    }
+  return EXIT_OK;
+}
+
+/* --- The key of a kept provider ------------------------------------------ */
+
+typedef struct {
+  GMainLoop *loop;
+  char      *key;
+} KeyLookup;
+
+static void
+key_found_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KeyLookup *lookup = user_data;
+
+  lookup->key = natter_key_store_lookup_finish (NATTER_KEY_STORE (source), result, NULL);
+  g_main_loop_quit (lookup->loop);
+}
+
+/* Without a keyring, or without a key, the request goes out without one and
+ * the provider's answer says what is wrong. */
+static void
+look_up_key (Options *options)
+{
+  g_autoptr(NatterKeyStore) keys = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  KeyLookup lookup;
+
+  if (options->key_provider_id == NULL || options->api_key != NULL)
+    return;
+  keys = natter_key_store_new ();
+  loop = g_main_loop_new (NULL, FALSE);
+  lookup = (KeyLookup) { loop, NULL };
+  natter_key_store_lookup_async (keys, options->key_provider_id, NULL, key_found_cb, &lookup);
+  g_main_loop_run (loop);
+  options->api_key = lookup.key;
+}
+
 static int
 dispatch (Options *options)
 {
@@ -409,6 +513,7 @@ dispatch (Options *options)
 
   if (is_command (options, "sse-decode"))
     return command_sse_decode (options);
+  look_up_key (options);
   if (is_command (options, "models"))
     status = command_models (options, &run);
   else
@@ -427,6 +532,8 @@ main (int   argc,
     .retries = NATTER_CLIENT_DEFAULT_MAX_RETRIES, .chunk_size = 4096,
   };
   g_autoptr(GError) error = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(NatterProviderList) providers = NULL;
   const char *invalid;
 
   setlocale (LC_ALL, "");
@@ -438,8 +545,13 @@ main (int   argc,
     return usage_error (error->message);
   if ((invalid = validate_options (&options)) != NULL)
     return usage_error (invalid);
-  apply_environment (&options);
-  if (!natter_client_check_base_url (options.base_url, &error))
+
+  settings = natter_settings_new_if_installed ();
+  providers = settings != NULL ? natter_provider_list_new (settings) : NULL;
+  if (is_command (&options, "providers"))
+    return command_providers (providers);
+  if (!apply_defaults (&options, providers, &error) ||
+      !natter_client_check_base_url (options.base_url, &error))
     return usage_error (error->message);
 
   return dispatch (&options);
