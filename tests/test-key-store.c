@@ -31,18 +31,7 @@ static const char *const test_keys[] = {
 
 static guint keys_logged;
 
-static const SecretSchema test_schema = {
-  .name = APP_ID ".ApiKey",
-  .flags = SECRET_SCHEMA_NONE,
-  .attributes = {
-    { "provider", SECRET_SCHEMA_ATTRIBUTE_STRING },
-    { "base-url", SECRET_SCHEMA_ATTRIBUTE_STRING },
-    { NULL, 0 },
-  },
-};
-
 typedef struct {
-  GMainContext   *context;
   NatterKeyStore *store;
   guint           persistent_notifies;
 } Fixture;
@@ -65,10 +54,15 @@ static void
 set_up (Fixture       *f,
         gconstpointer  in_memory)
 {
-  f->context = g_main_context_new ();
-  g_main_context_push_thread_default (f->context);
   f->store = in_memory ? natter_key_store_new_in_memory () : natter_key_store_new ();
   g_signal_connect (f->store, "notify::persistent", G_CALLBACK (persistent_notify_cb), f);
+}
+
+static void
+drain (void)
+{
+  while (g_main_context_iteration (g_main_context_get_thread_default (), FALSE))
+    ;
 }
 
 static void
@@ -76,10 +70,7 @@ tear_down (Fixture       *f,
            gconstpointer  in_memory)
 {
   g_assert_finalize_object (f->store);
-  while (g_main_context_iteration (f->context, FALSE))
-    ;
-  g_main_context_pop_thread_default (f->context);
-  g_main_context_unref (f->context);
+  drain ();
 }
 
 static void
@@ -199,20 +190,38 @@ check_round_trip (Fixture *f)
   assert_clears (f, "natter-test-b");
 }
 
-/* What the Secret Service itself holds for a provider, whatever the schema. */
+/* What the Secret Service itself holds for a provider, whatever the schema.
+ * Asynchronous, on the test's context: libsecret's _sync calls run their own
+ * context, and GDBus would leave the item proxies' clean-up pending there. */
 static GList *
 search_items (const char *provider_id)
 {
   g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   GList *items;
 
   g_hash_table_insert (attributes, (gpointer) "provider", (gpointer) provider_id);
-  items = secret_password_searchv_sync (NULL, attributes,
-                                        SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
-                                        NULL, &error);
+  secret_password_searchv (NULL, attributes, SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                           NULL, result_cb, &result);
+  wait_for (&result);
+  items = secret_password_search_finish (result, &error);
   g_assert_no_error (error);
   return items;
+}
+
+static char *
+retrieve_secret (SecretRetrievable *item)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(SecretValue) value = NULL;
+  g_autoptr(GError) error = NULL;
+
+  secret_retrievable_retrieve_secret (item, NULL, result_cb, &result);
+  wait_for (&result);
+  value = secret_retrievable_retrieve_secret_finish (item, result, &error);
+  g_assert_no_error (error);
+  return g_strdup (secret_value_get_text (value));
 }
 
 static void
@@ -223,9 +232,8 @@ assert_one_item (const char *provider_id,
   GList *items = search_items (provider_id);
   SecretRetrievable *item;
   g_autoptr(GHashTable) attributes = NULL;
-  g_autoptr(SecretValue) value = NULL;
   g_autofree char *label = NULL;
-  g_autoptr(GError) error = NULL;
+  char *secret;
 
   g_assert_cmpuint (g_list_length (items), ==, 1);
   item = items->data;
@@ -235,9 +243,9 @@ assert_one_item (const char *provider_id,
   g_assert_cmpstr (g_hash_table_lookup (attributes, "base-url"), ==, base_url);
   label = secret_retrievable_get_label (item);
   g_assert_cmpstr (label, ==, "Natter API key for a test");
-  value = secret_retrievable_retrieve_secret_sync (item, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpstr (secret_value_get_text (value), ==, key);
+  secret = retrieve_secret (item);
+  g_assert_cmpstr (secret, ==, key);
+  natter_key_store_free_key (secret);
 
   g_list_free_full (items, g_object_unref);
 }
@@ -275,10 +283,8 @@ test_in_memory (Fixture       *f,
 static void
 test_memory_forgets (void)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
-  Fixture f = { context, NULL, 0 };
+  Fixture f = { NULL, 0 };
 
-  g_main_context_push_thread_default (context);
   f.store = natter_key_store_new_in_memory ();
   assert_stores (&f, "natter-test-a", NULL, FIRST);
   g_clear_object (&f.store);
@@ -286,8 +292,7 @@ test_memory_forgets (void)
   /* Each store has its own memory: nothing is shared through a global. */
   f.store = natter_key_store_new_in_memory ();
   assert_key (&f, "natter-test-a", NULL);
-  g_clear_object (&f.store);
-  g_main_context_pop_thread_default (context);
+  g_assert_finalize_object (f.store);
 }
 
 /* Cancelling is the user's choice, not a sign that the keyring is missing. */
@@ -525,6 +530,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  g_autoptr(GMainContext) context = g_main_context_new ();
   int status;
 
   g_log_set_writer_func (log_writer, NULL, NULL);
@@ -546,11 +552,18 @@ main (int   argc,
               set_up, test_fallback, tear_down);
   g_test_add ("/natter/key-store/fallback/first-store", Fixture, NULL,
               set_up, test_fallback_on_store, tear_down);
-  g_test_add_func ("/natter/key-store/not-logged", test_not_logged);
+  /* Last: a sub-suite registered after the others runs after them. */
+  g_test_add_func ("/natter/key-store/logs/no-key", test_not_logged);
 
+  /* One private context for the whole run, not one per test: libsecret
+   * keeps its D-Bus proxies across tests, and GDBus releases their signal
+   * subscriptions through the context they were made in. */
+  g_main_context_push_thread_default (context);
   status = g_test_run ();
   /* Drops libsecret's cached connection, so that leak checkers see only
    * what is really lost. */
   secret_service_disconnect ();
+  drain ();
+  g_main_context_pop_thread_default (context);
   return status;
 }

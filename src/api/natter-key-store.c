@@ -21,11 +21,13 @@
 
 struct _NatterKeyStore
 {
-  GObject     parent_instance;
+  GObject          parent_instance;
 
+  /* Held so that it is set up only once, see run_operation() */
+  GDBusConnection *bus;
   /* provider id → key, once the Secret Service has failed us */
-  GHashTable *memory;
-  gboolean    persistent;
+  GHashTable      *memory;
+  gboolean         persistent;
 };
 
 G_DEFINE_FINAL_TYPE (NatterKeyStore, natter_key_store, G_TYPE_OBJECT)
@@ -90,6 +92,16 @@ natter_key_store_free_key (char *key)
 }
 
 static void
+natter_key_store_dispose (GObject *object)
+{
+  NatterKeyStore *self = NATTER_KEY_STORE (object);
+
+  g_clear_object (&self->bus);
+
+  G_OBJECT_CLASS (natter_key_store_parent_class)->dispose (object);
+}
+
+static void
 natter_key_store_finalize (GObject *object)
 {
   NatterKeyStore *self = NATTER_KEY_STORE (object);
@@ -140,6 +152,7 @@ natter_key_store_class_init (NatterKeyStoreClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->dispose = natter_key_store_dispose;
   object_class->finalize = natter_key_store_finalize;
   object_class->get_property = natter_key_store_get_property;
   object_class->set_property = natter_key_store_set_property;
@@ -199,18 +212,19 @@ provider_attributes (const char *provider_id)
   return attributes;
 }
 
-/* Returns whether the operation should go on in memory. Anything but a
- * cancellation means there is no usable Secret Service, and asking again
- * would only fail again (or block on a D-Bus timeout each time). The
- * message comes from libsecret or D-Bus, never with the key in it. */
+/* Returns whether the operation should go on in memory. Anything but the
+ * caller's own cancellation means there is no usable Secret Service, and
+ * asking again would only fail again (or block on a D-Bus timeout each
+ * time); libsecret itself can report G_IO_ERROR_CANCELLED when the service
+ * goes away under load. The message comes from libsecret or D-Bus, never
+ * with the key in it. */
 static gboolean
 keyring_failed (GTask   *task,
                 GError **error)
 {
   NatterKeyStore *self = g_task_get_source_object (task);
 
-  if (g_error_matches (*error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
-      g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
     {
       g_task_return_error (task, g_steal_pointer (error));
       return FALSE;
@@ -223,6 +237,78 @@ keyring_failed (GTask   *task,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PERSISTENT]);
     }
   return TRUE;
+}
+
+typedef void (*Step) (GTask *task);
+
+typedef struct {
+  GTask *task;
+  Step   in_keyring;
+  Step   in_memory;
+} Operation;
+
+static void
+bus_ready_cb (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autofree Operation *operation = user_data;
+  g_autoptr(GTask) task = operation->task;
+  NatterKeyStore *self = g_task_get_source_object (task);
+  g_autoptr(GDBusConnection) bus = NULL;
+  g_autoptr(GError) error = NULL;
+
+  bus = g_bus_get_finish (result, &error);
+  if (bus == NULL)
+    {
+      if (keyring_failed (task, &error))
+        operation->in_memory (task);
+      return;
+    }
+
+  if (self->bus == NULL)
+    self->bus = g_steal_pointer (&bus);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  /* Another operation may have found the keyring gone meanwhile. */
+  if (self->persistent)
+    operation->in_keyring (task);
+  else
+    operation->in_memory (task);
+}
+
+/* Runs @in_keyring, or @in_memory when there is no Secret Service. Both get
+ * a borrowed task. The session bus is connected first, without the caller's
+ * cancellable, and held: GDBus shares one connection in the process, and
+ * when its set-up is cancelled, the half-made connection can be handed to
+ * the next caller with "Operation was cancelled" as its permanent error.
+ * Every later libsecret call would then fail. */
+static void
+run_operation (GTask *task,
+               Step   in_keyring,
+               Step   in_memory)
+{
+  NatterKeyStore *self = g_task_get_source_object (task);
+  Operation *operation;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  if (!self->persistent)
+    {
+      in_memory (task);
+      return;
+    }
+  if (self->bus != NULL)
+    {
+      in_keyring (task);
+      return;
+    }
+
+  operation = g_new (Operation, 1);
+  operation->task = g_object_ref (task);
+  operation->in_keyring = in_keyring;
+  operation->in_memory = in_memory;
+  g_bus_get (G_BUS_TYPE_SESSION, NULL, bus_ready_cb, operation);
 }
 
 static void
@@ -277,6 +363,18 @@ store_cleared_cb (GObject      *source,
                           stored_cb, g_steal_pointer (&task));
 }
 
+/* Lookups go by provider only: clear every key of the provider first, so
+ * that one stored under an older base URL does not linger. */
+static void
+store_in_keyring (GTask *task)
+{
+  StoreData *data = g_task_get_task_data (task);
+  g_autoptr(GHashTable) attributes = provider_attributes (data->provider_id);
+
+  secret_password_clearv (&key_schema, attributes, g_task_get_cancellable (task),
+                          store_cleared_cb, g_object_ref (task));
+}
+
 /**
  * natter_key_store_store_async:
  * @base_url: (nullable): only shown in Seahorse next to the key
@@ -297,7 +395,6 @@ natter_key_store_store_async (NatterKeyStore      *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
   StoreData *data;
 
   g_return_if_fail (NATTER_IS_KEY_STORE (self));
@@ -318,19 +415,7 @@ natter_key_store_store_async (NatterKeyStore      *self,
   data->key = g_strdup (key);
   g_task_set_task_data (task, data, (GDestroyNotify) store_data_free);
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  if (!self->persistent)
-    {
-      store_in_memory (task);
-      return;
-    }
-
-  /* Lookups go by provider only: clear every key of the provider first, so
-   * that one stored under an older base URL does not linger. */
-  attributes = provider_attributes (data->provider_id);
-  secret_password_clearv (&key_schema, attributes, cancellable,
-                          store_cleared_cb, g_steal_pointer (&task));
+  run_operation (task, store_in_keyring, store_in_memory);
 }
 
 gboolean
@@ -384,6 +469,15 @@ looked_up_cb (GObject      *source,
     lookup_in_memory (task);
 }
 
+static void
+lookup_in_keyring (GTask *task)
+{
+  g_autoptr(GHashTable) attributes = provider_attributes (g_task_get_task_data (task));
+
+  secret_password_lookupv (&key_schema, attributes, g_task_get_cancellable (task),
+                           looked_up_cb, g_object_ref (task));
+}
+
 void
 natter_key_store_lookup_async (NatterKeyStore      *self,
                                const char          *provider_id,
@@ -392,7 +486,6 @@ natter_key_store_lookup_async (NatterKeyStore      *self,
                                gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (NATTER_IS_KEY_STORE (self));
   g_return_if_fail (provider_id != NULL);
@@ -402,17 +495,7 @@ natter_key_store_lookup_async (NatterKeyStore      *self,
   g_task_set_source_tag (task, natter_key_store_lookup_async);
   g_task_set_task_data (task, g_strdup (provider_id), g_free);
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  if (!self->persistent)
-    {
-      lookup_in_memory (task);
-      return;
-    }
-
-  attributes = provider_attributes (g_task_get_task_data (task));
-  secret_password_lookupv (&key_schema, attributes, cancellable,
-                           looked_up_cb, g_steal_pointer (&task));
+  run_operation (task, lookup_in_keyring, lookup_in_memory);
 }
 
 /**
@@ -458,6 +541,15 @@ cleared_cb (GObject      *source,
     clear_in_memory (task);
 }
 
+static void
+clear_in_keyring (GTask *task)
+{
+  g_autoptr(GHashTable) attributes = provider_attributes (g_task_get_task_data (task));
+
+  secret_password_clearv (&key_schema, attributes, g_task_get_cancellable (task),
+                          cleared_cb, g_object_ref (task));
+}
+
 /**
  * natter_key_store_clear_async:
  *
@@ -471,7 +563,6 @@ natter_key_store_clear_async (NatterKeyStore      *self,
                               gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GHashTable) attributes = NULL;
 
   g_return_if_fail (NATTER_IS_KEY_STORE (self));
   g_return_if_fail (provider_id != NULL);
@@ -481,17 +572,7 @@ natter_key_store_clear_async (NatterKeyStore      *self,
   g_task_set_source_tag (task, natter_key_store_clear_async);
   g_task_set_task_data (task, g_strdup (provider_id), g_free);
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
-  if (!self->persistent)
-    {
-      clear_in_memory (task);
-      return;
-    }
-
-  attributes = provider_attributes (g_task_get_task_data (task));
-  secret_password_clearv (&key_schema, attributes, cancellable,
-                          cleared_cb, g_steal_pointer (&task));
+  run_operation (task, clear_in_keyring, clear_in_memory);
 }
 
 gboolean
