@@ -10,6 +10,9 @@ builddir=${NATTER_BUILDDIR:-build}
 [ -f "$builddir/build.ninja" ] || meson setup "$builddir" >/dev/null
 meson compile -C "$builddir" >/dev/null
 
+# Run from the build tree: its compiled settings schema.
+export GSETTINGS_SCHEMA_DIR="$builddir/data"
+
 if [ -n "${NATTER_BASE_URL:-}${NATTER_API_KEY:-}${OPENAI_BASE_URL:-}" ]; then
   exec "$builddir/src/ui/natter" "$@"
 fi

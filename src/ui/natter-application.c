@@ -31,6 +31,7 @@ struct _NatterApplication
   NatterKeyStore     *keys;
   GCancellable       *connect_cancellable;
   char               *connected_provider_id;
+  GMenu              *providers_menu;
 };
 
 G_DEFINE_FINAL_TYPE (NatterApplication, natter_application, ADW_TYPE_APPLICATION)
@@ -181,6 +182,44 @@ window_model_cb (NatterApplication *self,
   g_settings_set_value (self->settings, "last-models", g_variant_dict_end (&dict));
 }
 
+/* --- Switching providers --------------------------------------------------- */
+
+/* The main menu lists the providers; the current one is checked. */
+static void
+rebuild_providers_menu (NatterApplication *self)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->providers));
+  NatterProvider *current = natter_provider_list_get_current (self->providers);
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "provider");
+
+  g_menu_remove_all (self->providers_menu);
+  for (guint i = 0; n > 1 && i < n; i++)
+    {
+      g_autoptr(NatterProvider) provider = g_list_model_get_item (G_LIST_MODEL (self->providers), i);
+      g_autoptr(GMenuItem) item = g_menu_item_new (natter_provider_get_name (provider), NULL);
+
+      g_menu_item_set_action_and_target (item, "app.provider", "s", natter_provider_get_id (provider));
+      g_menu_append_item (self->providers_menu, item);
+    }
+  g_simple_action_set_state (G_SIMPLE_ACTION (action),
+                             g_variant_new_string (current != NULL ? natter_provider_get_id (current) : ""));
+}
+
+static void
+provider_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  NatterApplication *self = user_data;
+  NatterProvider *provider = natter_provider_list_find (self->providers, g_variant_get_string (parameter, NULL));
+
+  if (provider == NULL)
+    return;
+  natter_provider_list_set_current (self->providers, provider);
+  g_simple_action_set_state (action, parameter);
+  connect_window (self);
+}
+
 /* --- Appearance ------------------------------------------------------------ */
 
 static void
@@ -264,9 +303,22 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_action },
   { "preferences", preferences_action },
   { "add-provider", add_provider_action, "s" },
+  { "provider", provider_action, "s", "''" },
 };
 
 /* --- GApplication ------------------------------------------------------ */
+
+/* New conversations start from the defaults in Preferences. */
+static void
+bind_conversation_settings (NatterApplication  *self,
+                            NatterConversation *conversation)
+{
+  if (self->settings == NULL)
+    return;
+  g_settings_bind (self->settings, "system-prompt", conversation, "system-prompt", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "temperature", conversation, "temperature", G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "max-tokens", conversation, "max-tokens", G_SETTINGS_BIND_GET);
+}
 
 static void
 natter_application_activate (GApplication *application)
@@ -279,6 +331,9 @@ natter_application_activate (GApplication *application)
       window = natter_window_new (GTK_APPLICATION (application), NULL, NULL);
       g_signal_connect_object (window, "notify::model", G_CALLBACK (window_model_cb), self,
                                G_CONNECT_SWAPPED);
+      bind_conversation_settings (self, natter_window_get_conversation (window));
+      if (self->providers_menu != NULL)
+        natter_window_add_menu_section (window, _("Provider"), G_MENU_MODEL (self->providers_menu));
       connect_window (self);
     }
   gtk_window_present (GTK_WINDOW (window));
@@ -307,6 +362,12 @@ natter_application_startup (GApplication *application)
       return;
     }
   self->providers = natter_provider_list_new (self->settings);
+  self->providers_menu = g_menu_new ();
+  g_signal_connect_object (self->settings, "changed::providers",
+                           G_CALLBACK (rebuild_providers_menu), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::current-provider",
+                           G_CALLBACK (rebuild_providers_menu), self, G_CONNECT_SWAPPED);
+  rebuild_providers_menu (self);
   g_signal_connect_object (self->settings, "changed::color-scheme",
                            G_CALLBACK (color_scheme_changed_cb), self, G_CONNECT_SWAPPED);
   color_scheme_changed_cb (self);
@@ -328,6 +389,7 @@ natter_application_dispose (GObject *object)
 
   g_clear_object (&self->connect_cancellable);
   g_clear_object (&self->providers);
+  g_clear_object (&self->providers_menu);
   g_clear_object (&self->settings);
   g_clear_object (&self->keys);
   g_clear_pointer (&self->connected_provider_id, g_free);

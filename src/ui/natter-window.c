@@ -18,6 +18,7 @@ struct _NatterWindow
 {
   AdwApplicationWindow  parent_instance;
 
+  GMenu                *primary_menu;
   GtkWidget            *model_dropdown;
   GtkStringList        *model_list;
   GtkWidget            *toast_overlay;
@@ -373,6 +374,7 @@ natter_window_class_init (NatterWindowClass *klass)
   g_type_ensure (NATTER_TYPE_CHAT_VIEW);
   g_type_ensure (NATTER_TYPE_COMPOSER);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_dropdown);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_list);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, toast_overlay);
@@ -493,4 +495,20 @@ natter_window_set_note (NatterWindow *self,
 
   gtk_label_set_text (GTK_LABEL (self->note_label), note != NULL ? note : "");
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->note_revealer), note != NULL);
+}
+
+/**
+ * natter_window_add_menu_section:
+ * @label: (nullable): the section's title
+ * @section: the items, such as the providers to switch between
+ *
+ * Adds a section at the top of the main menu.
+ */
+void
+natter_window_add_menu_section (NatterWindow *self,
+                                const char   *label,
+                                GMenuModel   *section)
+{
+  g_return_if_fail (NATTER_IS_WINDOW (self));
+  g_menu_prepend_section (self->primary_menu, label, section);
 }

@@ -23,6 +23,9 @@ void                natter_window_set_provider     (NatterWindow   *self,
                                                     const char     *model);
 void                natter_window_set_note         (NatterWindow   *self,
                                                     const char     *note);
+void                natter_window_add_menu_section (NatterWindow   *self,
+                                                    const char     *label,
+                                                    GMenuModel     *section);
 NatterConversation *natter_window_get_conversation (NatterWindow   *self);
 const char         *natter_window_get_model        (NatterWindow   *self);
 GtkWidget          *natter_window_get_composer     (NatterWindow   *self);
