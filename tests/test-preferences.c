@@ -71,7 +71,9 @@ fixture_set_up (Fixture       *f,
 {
   f->settings = new_reset_settings ();
   f->providers = natter_provider_list_new (f->settings);
-  f->keys = natter_key_store_new_in_memory ();
+  /* Inside tests/with-keyring.sh, the real keyring, as the app uses it. */
+  f->keys = g_strcmp0 (g_getenv ("NATTER_TEST_KEYRING"), "gnome-keyring") == 0
+            ? natter_key_store_new () : natter_key_store_new_in_memory ();
   f->window = g_object_ref_sink (NATTER_PREFERENCES_WINDOW (
     natter_preferences_window_new (f->settings, f->providers, f->keys)));
   gtk_window_present (GTK_WINDOW (f->window));
@@ -601,6 +603,53 @@ test_insecure_warning (Fixture       *f,
 
 /* --- The API key ------------------------------------------------------------ */
 
+/* Files may be binary: the search goes past NUL bytes. */
+static gboolean
+file_contains (const char *path,
+               const char *needle)
+{
+  g_autofree char *contents = NULL;
+  gsize length = 0;
+  gsize needle_length = strlen (needle);
+
+  if (!g_file_get_contents (path, &contents, &length, NULL))
+    return FALSE;
+  for (gsize i = 0; i + needle_length <= length; i++)
+    if (memcmp (contents + i, needle, needle_length) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether any file below @dir holds @needle in clear. */
+static gboolean
+tree_contains (const char *dir,
+               const char *needle)
+{
+  g_autoptr(GDir) handle = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (handle != NULL && (name = g_dir_read_name (handle)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+        continue;
+      if (g_file_test (path, G_FILE_TEST_IS_DIR) ? tree_contains (path, needle) : file_contains (path, needle))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+assert_key_in_no_file (const char *key)
+{
+  const char *dirs[] = { "HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_RUNTIME_DIR" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dirs); i++)
+    if (g_getenv (dirs[i]) != NULL)
+      g_assert_false (tree_contains (g_getenv (dirs[i]), key));
+}
+
 static void
 test_key_stored_not_in_settings (Fixture       *f,
                                  gconstpointer  data)
@@ -619,6 +668,10 @@ test_key_stored_not_in_settings (Fixture       *f,
   dump = dump_settings (f);
   g_assert_nonnull (strstr (dump, natter_provider_get_id (provider)));
   g_assert_null (strstr (dump, "sk-secret-123"));
+  /* Nor in any file the test's session wrote: settings (a key file in the
+   * keyring run), the keyring's own files, caches. */
+  g_settings_sync ();
+  assert_key_in_no_file ("sk-secret-123");
 
   /* The field never shows the key; its title says one is kept. */
   g_assert_cmpstr (gtk_editable_get_text (entry (row, "API Key")), ==, "");

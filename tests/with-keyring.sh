@@ -31,7 +31,9 @@ chmod 700 "$tmp/runtime"
 export HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/runtime" XDG_DATA_HOME="$tmp/data" \
        XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache"
 export NATTER_TEST_KEYRING="$keyring"
-unset GNOME_KEYRING_CONTROL DISPLAY WAYLAND_DISPLAY
+# A display stays, for widget tests run as with-display.sh with-keyring.sh …:
+# the keyring is unlocked, so it never needs to show a prompt there.
+unset GNOME_KEYRING_CONTROL WAYLAND_DISPLAY
 
 # The standard session configuration would let the bus activate
 # gnome-keyring (org.freedesktop.secrets.service) and its prompters on
