@@ -7,6 +7,7 @@
  * what the server saw.
  */
 #include <adwaita.h>
+#include <json-glib/json-glib.h>
 
 #include "natter-api-error.h"
 #include "natter-chat-view.h"
@@ -249,6 +250,19 @@ count_chat_requests (Fixture *f)
     if (g_str_has_suffix (natter_fake_provider_get_request (f->provider, i)->path, "/chat/completions"))
       n++;
   return n;
+}
+
+static const char *
+request_body_of_last_chat (Fixture *f)
+{
+  for (guint i = natter_fake_provider_get_n_requests (f->provider); i > 0; i--)
+    {
+      const NatterFakeRequest *request = natter_fake_provider_get_request (f->provider, i - 1);
+
+      if (g_str_has_suffix (request->path, "/chat/completions"))
+        return g_bytes_get_data (request->body, NULL);
+    }
+  g_assert_not_reached ();
 }
 
 static gboolean
@@ -665,6 +679,55 @@ test_provider_set_later (Fixture       *f,
   g_assert_cmpint (natter_message_get_state (last_message (f)), ==, NATTER_MESSAGE_STATE_COMPLETE);
 }
 
+/* This conversation's system prompt and temperature, set in the header. */
+static void
+test_conversation_settings (Fixture       *f,
+                            gconstpointer  data)
+{
+  GtkWidget *popover = natter_window_get_conversation_popover (f->window);
+  GtkWidget *prompt_view = NULL;
+  GtkWidget *check = NULL;
+  GtkWidget *spin = NULL;
+  g_autoptr(GPtrArray) stack = g_ptr_array_new ();
+  const char *body;
+
+  gtk_popover_popup (GTK_POPOVER (popover));
+  iterate_for (50);
+  g_ptr_array_add (stack, popover);
+  while (stack->len > 0)
+    {
+      GtkWidget *widget = g_ptr_array_steal_index (stack, stack->len - 1);
+
+      if (GTK_IS_TEXT_VIEW (widget))
+        prompt_view = widget;
+      else if (GTK_IS_CHECK_BUTTON (widget))
+        check = widget;
+      else if (GTK_IS_SPIN_BUTTON (widget))
+        spin = widget;
+      for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+        g_ptr_array_add (stack, c);
+    }
+  g_assert_nonnull (prompt_view);
+  g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (check)));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (prompt_view)), "Answer in French.", -1);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 0.7);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+
+  type_and_send (f, "Hello");
+  iterate_until (f, not_streaming, 5000);
+  body = request_body_of_last_chat (f);
+  g_assert_nonnull (strstr (body, "{\"role\":\"system\",\"content\":\"Answer in French.\"}"));
+  {
+    g_autoptr(JsonParser) parser = json_parser_new ();
+
+    g_assert_true (json_parser_load_from_data (parser, body, -1, NULL));
+    g_assert_cmpfloat_with_epsilon (json_object_get_double_member (json_node_get_object (json_parser_get_root (parser)),
+                                                                   "temperature"), 0.7, 1e-9);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -687,6 +750,7 @@ main (int   argc,
   ADD ("long-conversation-is-lazy", test_long_conversation_is_lazy);
   ADD ("enter-sends-shift-enter-does-not", test_enter_sends_shift_enter_does_not);
   ADD ("provider-set-later", test_provider_set_later);
+  ADD ("conversation-settings", test_conversation_settings);
   g_test_add_func ("/natter/window/no-provider-shows-how", test_no_provider_shows_how);
 
   return g_test_run ();

@@ -308,16 +308,20 @@ static const GActionEntry app_actions[] = {
 
 /* --- GApplication ------------------------------------------------------ */
 
-/* New conversations start from the defaults in Preferences. */
+/* New conversations start from the defaults in Preferences; the window's
+ * conversation settings then override them for that conversation only. */
 static void
 bind_conversation_settings (NatterApplication  *self,
                             NatterConversation *conversation)
 {
+  g_autofree char *prompt = NULL;
+
   if (self->settings == NULL)
     return;
-  g_settings_bind (self->settings, "system-prompt", conversation, "system-prompt", G_SETTINGS_BIND_GET);
-  g_settings_bind (self->settings, "temperature", conversation, "temperature", G_SETTINGS_BIND_GET);
-  g_settings_bind (self->settings, "max-tokens", conversation, "max-tokens", G_SETTINGS_BIND_GET);
+  prompt = g_settings_get_string (self->settings, "system-prompt");
+  natter_conversation_set_system_prompt (conversation, *prompt != '\0' ? prompt : NULL);
+  natter_conversation_set_temperature (conversation, g_settings_get_double (self->settings, "temperature"));
+  natter_conversation_set_max_tokens (conversation, g_settings_get_uint (self->settings, "max-tokens"));
 }
 
 static void

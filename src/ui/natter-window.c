@@ -19,6 +19,10 @@ struct _NatterWindow
   AdwApplicationWindow  parent_instance;
 
   GMenu                *primary_menu;
+  GtkWidget            *conversation_popover;
+  GtkWidget            *system_prompt_view;
+  GtkWidget            *default_temperature_check;
+  GtkWidget            *temperature_spin;
   GtkWidget            *model_dropdown;
   GtkStringList        *model_list;
   GtkWidget            *toast_overlay;
@@ -35,6 +39,7 @@ struct _NatterWindow
   GCancellable         *stream_cancellable;
   GCancellable         *models_cancellable;
   char                 *model;
+  gboolean              showing_conversation_settings;
 };
 
 G_DEFINE_FINAL_TYPE (NatterWindow, natter_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -247,6 +252,52 @@ model_selected_cb (NatterWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL]);
 }
 
+/* --- This conversation's settings ---------------------------------------- */
+
+/* The popover shows the conversation's values each time it opens, and every
+ * edit goes straight to the conversation: the next message uses it. */
+static void
+conversation_popover_shown_cb (NatterWindow *self)
+{
+  const char *prompt = natter_conversation_get_system_prompt (self->conversation);
+  double temperature = natter_conversation_get_temperature (self->conversation);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->system_prompt_view));
+
+  self->showing_conversation_settings = TRUE;
+  gtk_text_buffer_set_text (buffer, prompt != NULL ? prompt : "", -1);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (self->default_temperature_check), temperature < 0);
+  gtk_widget_set_sensitive (self->temperature_spin, temperature >= 0);
+  if (temperature >= 0)
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->temperature_spin), temperature);
+  self->showing_conversation_settings = FALSE;
+}
+
+static void
+system_prompt_edited_cb (NatterWindow  *self,
+                         GtkTextBuffer *buffer)
+{
+  GtkTextIter start, end;
+  g_autofree char *prompt = NULL;
+
+  if (self->showing_conversation_settings)
+    return;
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+  prompt = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+  natter_conversation_set_system_prompt (self->conversation, prompt);
+}
+
+static void
+temperature_edited_cb (NatterWindow *self)
+{
+  gboolean use_default = gtk_check_button_get_active (GTK_CHECK_BUTTON (self->default_temperature_check));
+
+  if (self->showing_conversation_settings)
+    return;
+  gtk_widget_set_sensitive (self->temperature_spin, !use_default);
+  natter_conversation_set_temperature (self->conversation, use_default ? -1 :
+                                       gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->temperature_spin)));
+}
+
 /* --- GObject ------------------------------------------------------------- */
 
 /* Shows the provider's chat, or how to connect one when there is none. */
@@ -375,6 +426,10 @@ natter_window_class_init (NatterWindowClass *klass)
   g_type_ensure (NATTER_TYPE_COMPOSER);
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-window.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, primary_menu);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_popover);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, system_prompt_view);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, default_temperature_check);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, temperature_spin);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_dropdown);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_list);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, toast_overlay);
@@ -406,6 +461,11 @@ natter_window_init (NatterWindow *self)
   update_chat_page (self);
   g_signal_connect_swapped (self->composer, "notify::empty", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (model_selected_cb), self);
+  g_signal_connect_swapped (self->conversation_popover, "show", G_CALLBACK (conversation_popover_shown_cb), self);
+  g_signal_connect_swapped (gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->system_prompt_view)), "changed",
+                            G_CALLBACK (system_prompt_edited_cb), self);
+  g_signal_connect_swapped (self->default_temperature_check, "toggled", G_CALLBACK (temperature_edited_cb), self);
+  g_signal_connect_swapped (self->temperature_spin, "value-changed", G_CALLBACK (temperature_edited_cb), self);
 }
 
 /**
@@ -511,4 +571,12 @@ natter_window_add_menu_section (NatterWindow *self,
 {
   g_return_if_fail (NATTER_IS_WINDOW (self));
   g_menu_prepend_section (self->primary_menu, label, section);
+}
+
+/* Returns: (transfer none): the popover of this conversation's settings */
+GtkWidget *
+natter_window_get_conversation_popover (NatterWindow *self)
+{
+  g_return_val_if_fail (NATTER_IS_WINDOW (self), NULL);
+  return self->conversation_popover;
 }

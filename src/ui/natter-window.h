@@ -30,5 +30,6 @@ NatterConversation *natter_window_get_conversation (NatterWindow   *self);
 const char         *natter_window_get_model        (NatterWindow   *self);
 GtkWidget          *natter_window_get_composer     (NatterWindow   *self);
 GtkWidget          *natter_window_get_chat_view    (NatterWindow   *self);
+GtkWidget          *natter_window_get_conversation_popover (NatterWindow *self);
 
 G_END_DECLS
