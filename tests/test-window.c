@@ -688,6 +688,7 @@ test_conversation_settings (Fixture       *f,
   GtkWidget *prompt_view = NULL;
   GtkWidget *check = NULL;
   GtkWidget *spin = NULL;
+  GtkWidget *model_entry = NULL;
   g_autoptr(GPtrArray) stack = g_ptr_array_new ();
   const char *body;
 
@@ -704,6 +705,8 @@ test_conversation_settings (Fixture       *f,
         check = widget;
       else if (GTK_IS_SPIN_BUTTON (widget))
         spin = widget;
+      else if (GTK_IS_ENTRY (widget))
+        model_entry = widget;
       for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
         g_ptr_array_add (stack, c);
     }
@@ -713,12 +716,17 @@ test_conversation_settings (Fixture       *f,
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (prompt_view)), "Answer in French.", -1);
   gtk_check_button_set_active (GTK_CHECK_BUTTON (check), FALSE);
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 0.7);
+  /* A model typed by hand, which the provider does not list. */
+  gtk_editable_set_text (GTK_EDITABLE (model_entry), "vendor/unlisted-model");
+  g_signal_emit_by_name (model_entry, "activate");
+  g_assert_cmpstr (natter_window_get_model (f->window), ==, "vendor/unlisted-model");
   gtk_popover_popdown (GTK_POPOVER (popover));
 
   type_and_send (f, "Hello");
   iterate_until (f, not_streaming, 5000);
   body = request_body_of_last_chat (f);
   g_assert_nonnull (strstr (body, "{\"role\":\"system\",\"content\":\"Answer in French.\"}"));
+  g_assert_nonnull (strstr (body, "\"model\":\"vendor/unlisted-model\""));
   {
     g_autoptr(JsonParser) parser = json_parser_new ();
 

@@ -20,6 +20,7 @@ struct _NatterWindow
 
   GMenu                *primary_menu;
   GtkWidget            *conversation_popover;
+  GtkWidget            *model_entry;
   GtkWidget            *system_prompt_view;
   GtkWidget            *default_temperature_check;
   GtkWidget            *temperature_spin;
@@ -272,6 +273,26 @@ conversation_popover_shown_cb (NatterWindow *self)
   self->showing_conversation_settings = FALSE;
 }
 
+/* A model the provider does not list (or lists under another name) can be
+ * typed: it joins the picker and is selected. */
+static void
+model_entered_cb (NatterWindow *self)
+{
+  g_autofree char *model = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->model_entry))));
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->model_list));
+  gboolean listed = FALSE;
+
+  if (*model == '\0')
+    return;
+  for (guint i = 0; i < n && !listed; i++)
+    listed = g_strcmp0 (gtk_string_list_get_string (self->model_list, i), model) == 0;
+  if (!listed)
+    gtk_string_list_append (self->model_list, model);
+  select_model (self, model);
+  gtk_editable_set_text (GTK_EDITABLE (self->model_entry), "");
+  gtk_popover_popdown (GTK_POPOVER (self->conversation_popover));
+}
+
 static void
 system_prompt_edited_cb (NatterWindow  *self,
                          GtkTextBuffer *buffer)
@@ -427,6 +448,7 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-window.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, primary_menu);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, conversation_popover);
+  gtk_widget_class_bind_template_child (widget_class, NatterWindow, model_entry);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, system_prompt_view);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, default_temperature_check);
   gtk_widget_class_bind_template_child (widget_class, NatterWindow, temperature_spin);
@@ -462,6 +484,7 @@ natter_window_init (NatterWindow *self)
   g_signal_connect_swapped (self->composer, "notify::empty", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (self->model_dropdown, "notify::selected", G_CALLBACK (model_selected_cb), self);
   g_signal_connect_swapped (self->conversation_popover, "show", G_CALLBACK (conversation_popover_shown_cb), self);
+  g_signal_connect_swapped (self->model_entry, "activate", G_CALLBACK (model_entered_cb), self);
   g_signal_connect_swapped (gtk_text_view_get_buffer (GTK_TEXT_VIEW (self->system_prompt_view)), "changed",
                             G_CALLBACK (system_prompt_edited_cb), self);
   g_signal_connect_swapped (self->default_temperature_check, "toggled", G_CALLBACK (temperature_edited_cb), self);
