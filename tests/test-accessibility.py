@@ -35,10 +35,10 @@ def wait_for(find, timeout=15.0):
     return None
 
 
-def find_app():
+def find_app(pid=None):
     desktop = pyatspi.Registry.getDesktop(0)
     for app in desktop:
-        if app is not None and app.name == "natter":
+        if app is not None and app.name == "natter" and (pid is None or app.get_process_id() == pid):
             return app
     return None
 
@@ -64,7 +64,7 @@ base_url = provider.stdout.readline().strip()
 env = dict(os.environ, NATTER_BASE_URL=base_url, NATTER_MODEL="natter-fake-1")
 app_process = subprocess.Popen([natter], env=env, stdout=sys.stderr)
 
-print("1..7", flush=True)
+print("1..9", flush=True)
 try:
     app = wait_for(find_app)
     check(app is not None, "Natter is on the accessibility bus")
@@ -93,4 +93,23 @@ finally:
     app_process.wait(timeout=10)
     provider.wait(timeout=10)
 
-sys.exit(0 if all(ok for ok, _ in results) and len(results) == 7 else 1)
+# First run: nothing configured, no provider in the environment. The app
+# opens on its welcome page, which offers the providers in one click.
+env = {k: v for k, v in os.environ.items()
+       if not k.startswith(("NATTER_", "OPENAI_", "OPENROUTER_"))}
+first_run = subprocess.Popen([natter], env=env, stdout=sys.stderr)
+try:
+    app = wait_for(lambda: find_app(first_run.pid))
+    # GTK 4.8 joins a labelled button's own label and its child's in the
+    # accessible name ("Use OpenRouter Use OpenRouter"): match the start.
+    openrouter = wait_for(lambda: pyatspi.findDescendant(
+        app, lambda a: a is not None and a.getRoleName() == "push button"
+        and a.name.startswith("Use OpenRouter"))) if app else None
+    check(openrouter is not None, "the first run offers OpenRouter")
+    check(find(app, "text", "Message") is None or not sensitive(find(app, "push button", "Send")),
+          "the first run cannot send anywhere yet")
+finally:
+    first_run.terminate()
+    first_run.wait(timeout=10)
+
+sys.exit(0 if all(ok for ok, _ in results) and len(results) == 9 else 1)
