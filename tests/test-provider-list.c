@@ -93,6 +93,27 @@ test_no_key_in_settings (void)
   g_assert_nonnull (strstr (printed, "openrouter.ai"));
 }
 
+static void
+test_last_model_per_provider (void)
+{
+  g_autoptr(GSettings) settings = new_settings ();
+  g_autoptr(NatterProviderList) list = natter_provider_list_new (settings);
+
+  g_settings_reset (settings, "last-models");
+  g_assert_null (natter_provider_list_dup_last_model (list, "a"));
+  natter_provider_list_remember_model (list, "a", "model-1");
+  natter_provider_list_remember_model (list, "b", "model-2");
+  natter_provider_list_remember_model (list, "a", "model-3");
+
+  {
+    g_autofree char *a = natter_provider_list_dup_last_model (list, "a");
+    g_autofree char *b = natter_provider_list_dup_last_model (list, "b");
+
+    g_assert_cmpstr (a, ==, "model-3");
+    g_assert_cmpstr (b, ==, "model-2");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -103,6 +124,7 @@ main (int   argc,
   g_test_add_func ("/natter/provider-list/saved-and-loaded", test_saved_and_loaded);
   g_test_add_func ("/natter/provider-list/remove-and-current", test_remove_and_current);
   g_test_add_func ("/natter/provider-list/no-key-in-settings", test_no_key_in_settings);
+  g_test_add_func ("/natter/provider-list/last-model-per-provider", test_last_model_per_provider);
 
   return g_test_run ();
 }

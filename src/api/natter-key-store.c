@@ -280,9 +280,8 @@ bus_ready_cb (GObject      *source,
 /* Runs @in_keyring, or @in_memory when there is no Secret Service. Both get
  * a borrowed task. The session bus is connected first, without the caller's
  * cancellable, and held: GDBus shares one connection in the process, and
- * when its set-up is cancelled, the half-made connection can be handed to
- * the next caller with "Operation was cancelled" as its permanent error.
- * Every later libsecret call would then fail. */
+ * when its set-up is cancelled, calls made meanwhile share that set-up and
+ * fail with "Operation was cancelled" though nobody cancelled them. */
 static void
 run_operation (GTask *task,
                Step   in_keyring,

@@ -301,3 +301,52 @@ natter_provider_list_set_current (NatterProviderList *self,
   g_settings_set_string (self->settings, "current-provider",
                          provider != NULL ? natter_provider_get_id (provider) : "");
 }
+
+/**
+ * natter_provider_list_remember_model:
+ * @provider_id: a provider's id
+ * @model: the model the user picked for it
+ */
+void
+natter_provider_list_remember_model (NatterProviderList *self,
+                                     const char         *provider_id,
+                                     const char         *model)
+{
+  g_autoptr(GVariant) stored = NULL;
+  GVariantBuilder builder;
+  GVariantIter iter;
+  const char *id, *value;
+
+  g_return_if_fail (NATTER_IS_PROVIDER_LIST (self));
+  g_return_if_fail (provider_id != NULL && model != NULL);
+
+  stored = g_settings_get_value (self->settings, "last-models");
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{ss}"));
+  g_variant_iter_init (&iter, stored);
+  while (g_variant_iter_next (&iter, "{&s&s}", &id, &value))
+    if (g_strcmp0 (id, provider_id) != 0)
+      g_variant_builder_add (&builder, "{ss}", id, value);
+  g_variant_builder_add (&builder, "{ss}", provider_id, model);
+  g_settings_set_value (self->settings, "last-models", g_variant_builder_end (&builder));
+}
+
+/**
+ * natter_provider_list_dup_last_model:
+ *
+ * Returns: (transfer full) (nullable): the model picked last for the
+ *   provider, or %NULL
+ */
+char *
+natter_provider_list_dup_last_model (NatterProviderList *self,
+                                     const char         *provider_id)
+{
+  g_autoptr(GVariant) stored = NULL;
+  const char *model = NULL;
+
+  g_return_val_if_fail (NATTER_IS_PROVIDER_LIST (self), NULL);
+
+  stored = g_settings_get_value (self->settings, "last-models");
+  if (provider_id != NULL && g_variant_lookup (stored, provider_id, "&s", &model) && *model != '\0')
+    return g_strdup (model);
+  return NULL;
+}

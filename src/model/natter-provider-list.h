@@ -26,5 +26,10 @@ NatterProvider     *natter_provider_list_find          (NatterProviderList *self
 NatterProvider     *natter_provider_list_get_current   (NatterProviderList *self);
 void                natter_provider_list_set_current   (NatterProviderList *self,
                                                         NatterProvider     *provider);
+void                natter_provider_list_remember_model (NatterProviderList *self,
+                                                         const char         *provider_id,
+                                                         const char         *model);
+char               *natter_provider_list_dup_last_model (NatterProviderList *self,
+                                                         const char         *provider_id);
 
 G_END_DECLS

@@ -82,12 +82,9 @@ static char *
 last_model_for (NatterApplication *self,
                 NatterProvider    *provider)
 {
-  g_autoptr(GVariant) models = g_settings_get_value (self->settings, "last-models");
-  const char *model = NULL;
+  char *model = natter_provider_list_dup_last_model (self->providers, natter_provider_get_id (provider));
 
-  if (g_variant_lookup (models, natter_provider_get_id (provider), "&s", &model) && *model != '\0')
-    return g_strdup (model);
-  return g_strdup (natter_provider_get_model (provider));
+  return model != NULL ? model : g_strdup (natter_provider_get_model (provider));
 }
 
 typedef struct {
@@ -170,16 +167,11 @@ window_model_cb (NatterApplication *self,
                  GParamSpec        *pspec,
                  NatterWindow      *window)
 {
-  g_autoptr(GVariant) stored = NULL;
-  GVariantDict dict;
-  const char *model = natter_window_get_model (window);
+  const char *picked = natter_window_get_model (window);
 
-  if (self->settings == NULL || self->connected_provider_id == NULL || model == NULL)
+  if (self->providers == NULL || self->connected_provider_id == NULL || picked == NULL)
     return;
-  stored = g_settings_get_value (self->settings, "last-models");
-  g_variant_dict_init (&dict, stored);
-  g_variant_dict_insert (&dict, self->connected_provider_id, "s", model);
-  g_settings_set_value (self->settings, "last-models", g_variant_dict_end (&dict));
+  natter_provider_list_remember_model (self->providers, self->connected_provider_id, picked);
 }
 
 /* --- Switching providers --------------------------------------------------- */
