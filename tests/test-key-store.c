@@ -287,7 +287,7 @@ test_memory_forgets (void)
 
   f.store = natter_key_store_new_in_memory ();
   assert_stores (&f, "natter-test-a", NULL, FIRST);
-  g_clear_object (&f.store);
+  g_assert_finalize_object (f.store);
 
   /* Each store has its own memory: nothing is shared through a global. */
   f.store = natter_key_store_new_in_memory ();
