@@ -231,7 +231,7 @@ test_schema_version (Fixture       *f,
   g_autoptr(NatterStore) store = open_store (f);
   g_autofree char *journal = query_text (f->path, "PRAGMA journal_mode");
 
-  g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, NATTER_STORE_SCHEMA_VERSION);
   g_assert_cmpstr (journal, ==, "wal");
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM sqlite_schema"
                                        " WHERE name IN ('conversations', 'messages',"
@@ -248,7 +248,7 @@ test_migrate_empty_file (Fixture       *f,
   /* An empty file is a database at version 0. */
   write_file (f->path, (const guint8 *) "", 0);
   store = open_store (f);
-  g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, NATTER_STORE_SCHEMA_VERSION);
   create (store, "After migration");
   g_assert_cmpint (query_int (f->path, "SELECT count(*) FROM conversations"), ==, 1);
   assert_integrity (f->path);
@@ -545,6 +545,195 @@ test_locked (Fixture       *f,
   g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, 0);
 }
 
+/* --- Migrations ---------------------------------------------------------- */
+
+/* The first released schema, exactly as version 1 of Natter created it. */
+static const char first_schema[] =
+  "CREATE TABLE conversations ("
+  "  id INTEGER PRIMARY KEY, title TEXT, system_prompt TEXT,"
+  "  created_us INTEGER, updated_us INTEGER);"
+  "CREATE TABLE messages ("
+  "  id INTEGER PRIMARY KEY,"
+  "  conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,"
+  "  position INTEGER, role TEXT, content TEXT, reasoning TEXT, state TEXT,"
+  "  error TEXT, model TEXT, finish_reason TEXT, ttft_us INTEGER,"
+  "  duration_us INTEGER, prompt_tokens INTEGER, completion_tokens INTEGER,"
+  "  updated_us INTEGER);"
+  "CREATE INDEX messages_by_position ON messages(conversation_id, position);"
+  "CREATE VIRTUAL TABLE messages_fts USING fts5("
+  "  content, content='messages', content_rowid='id');"
+  "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+  "  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);"
+  "END;"
+  "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+  "  INSERT INTO messages_fts(messages_fts, rowid, content)"
+  "    VALUES ('delete', old.id, old.content);"
+  "END;"
+  "CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages"
+  "  WHEN old.content IS NOT new.content BEGIN"
+  "  INSERT INTO messages_fts(messages_fts, rowid, content)"
+  "    VALUES ('delete', old.id, old.content);"
+  "  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);"
+  "END;"
+  "PRAGMA user_version = 1;";
+
+static void
+test_migrate_from_first_schema (Fixture       *f,
+                                gconstpointer  data)
+{
+  g_autoptr(NatterStore) store = NULL;
+  g_autoptr(NatterConversation) conversation = NULL;
+  g_autoptr(GArray) matches = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_path_get_dirname (f->path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  exec_raw (f->path, first_schema);
+  exec_raw (f->path,
+            "INSERT INTO conversations VALUES (7, 'Old chat', 'Be brief.', 1, 2);"
+            "INSERT INTO messages (conversation_id, position, role, content, state)"
+            "  VALUES (7, 0, 'user', 'What is a migration?', 'complete'),"
+            "         (7, 1, 'assistant', 'A careful schema change.', 'streaming');");
+
+  store = open_store (f);
+  g_assert_cmpint (query_int (f->path, "PRAGMA user_version"), ==, NATTER_STORE_SCHEMA_VERSION);
+  assert_integrity (f->path);
+
+  /* Everything written by version 1 is still there, and searchable. */
+  conversation = load (store, 7);
+  g_assert_cmpstr (natter_conversation_get_title (conversation), ==, "Old chat");
+  g_assert_cmpstr (natter_conversation_get_system_prompt (conversation), ==, "Be brief.");
+  g_assert_cmpfloat (natter_conversation_get_temperature (conversation), <, 0);
+  g_assert_cmpuint (natter_conversation_get_max_tokens (conversation), ==, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (conversation)), ==, 2);
+  g_assert_cmpint (natter_message_get_state (natter_conversation_get_message (conversation, 1)), ==,
+                   NATTER_MESSAGE_STATE_INTERRUPTED);
+  matches = search (store, "careful");
+  g_assert_cmpuint (matches->len, ==, 1);
+
+  /* And the new columns take the new settings. */
+  natter_conversation_set_temperature (conversation, 0.25);
+  natter_conversation_set_max_tokens (conversation, 300);
+  g_assert_true (natter_store_save_conversation (store, conversation, &error));
+  g_assert_no_error (error);
+  g_clear_object (&conversation);
+  conversation = load (store, 7);
+  g_assert_cmpfloat (natter_conversation_get_temperature (conversation), ==, 0.25);
+  g_assert_cmpuint (natter_conversation_get_max_tokens (conversation), ==, 300);
+}
+
+/* --- Conversations ------------------------------------------------------- */
+
+static void
+test_save_and_list (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(NatterStore) store = open_store (f);
+  g_autoptr(NatterConversation) fresh = natter_conversation_new ();
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 older, newer;
+
+  older = create (store, "Older");
+  newer = create (store, "Newer");
+
+  /* Saving a conversation never saved gives it an id. */
+  natter_conversation_set_title (fresh, "Fresh");
+  natter_conversation_set_system_prompt (fresh, "You are terse.");
+  natter_conversation_set_temperature (fresh, 1.5);
+  g_assert_true (natter_store_save_conversation (store, fresh, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (natter_conversation_get_id (fresh), >, newer);
+
+  /* A message makes a conversation the most recent. */
+  g_usleep (2000);
+  append (store, older, NATTER_ROLE_USER, "bump", NATTER_MESSAGE_STATE_COMPLETE);
+
+  list = natter_store_list_conversations (store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 3);
+  g_assert_cmpint (natter_conversation_get_id (g_ptr_array_index (list, 0)), ==, older);
+  g_assert_cmpint (natter_conversation_get_id (g_ptr_array_index (list, 1)), ==,
+                   natter_conversation_get_id (fresh));
+  g_assert_cmpstr (natter_conversation_get_title (g_ptr_array_index (list, 1)), ==, "Fresh");
+  g_assert_cmpstr (natter_conversation_get_system_prompt (g_ptr_array_index (list, 1)), ==,
+                   "You are terse.");
+  g_assert_cmpfloat (natter_conversation_get_temperature (g_ptr_array_index (list, 1)), ==, 1.5);
+  g_assert_cmpint (natter_conversation_get_id (g_ptr_array_index (list, 2)), ==, newer);
+  /* Headers only: the messages are loaded when the conversation is opened. */
+  g_assert_cmpuint (g_list_model_get_n_items (g_ptr_array_index (list, 0)), ==, 0);
+
+  /* Renaming an entry that was deleted meanwhile is reported. */
+  g_assert_true (natter_store_delete_conversation (store, natter_conversation_get_id (fresh), NULL));
+  natter_conversation_set_title (fresh, "Gone");
+  g_assert_false (natter_store_save_conversation (store, fresh, &error));
+  g_assert_error (error, NATTER_STORE_ERROR, NATTER_STORE_ERROR_NOT_FOUND);
+}
+
+static void
+test_delete_messages_from (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(NatterStore) store = open_store (f);
+  g_autoptr(NatterMessage) edited = natter_message_new (NATTER_ROLE_USER, "second, edited");
+  g_autoptr(GPtrArray) messages = NULL;
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GArray) matches = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 id = create (store, "Edited");
+  gint64 first;
+
+  first = append (store, id, NATTER_ROLE_USER, "first", NATTER_MESSAGE_STATE_COMPLETE);
+  append (store, id, NATTER_ROLE_ASSISTANT, "first answer", NATTER_MESSAGE_STATE_COMPLETE);
+  append (store, id, NATTER_ROLE_USER, "second", NATTER_MESSAGE_STATE_COMPLETE);
+  append (store, id, NATTER_ROLE_ASSISTANT, "second answer", NATTER_MESSAGE_STATE_COMPLETE);
+
+  /* Edit and resend the second question: it and what follows go. */
+  g_assert_true (natter_store_delete_messages_from (store, id, 2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (natter_store_append_message (store, id, edited, &error), >, 0);
+
+  messages = natter_store_load_messages (store, id, &ids, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (messages->len, ==, 3);
+  g_assert_cmpuint (ids->len, ==, 3);
+  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, first);
+  g_assert_cmpstr (natter_message_get_content (g_ptr_array_index (messages, 2)), ==, "second, edited");
+
+  /* The positions stay contiguous, so a match's position is its index. */
+  matches = search (store, "edited");
+  g_assert_cmpuint (matches->len, ==, 1);
+  g_assert_cmpuint (g_array_index (matches, NatterStoreMatch, 0).position, ==, 2);
+  g_clear_pointer (&matches, g_array_unref);
+  matches = search (store, "answer");
+  g_assert_cmpuint (matches->len, ==, 1);
+  assert_integrity (f->path);
+}
+
+static void
+test_search_snippet (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autoptr(NatterStore) store = open_store (f);
+  g_autoptr(GArray) matches = NULL;
+  gint64 id = create (store, "Recipes");
+  const NatterStoreMatch *match;
+  g_autofree char *expected = NULL;
+
+  append (store, id, NATTER_ROLE_USER, "Hello", NATTER_MESSAGE_STATE_COMPLETE);
+  append (store, id, NATTER_ROLE_ASSISTANT, "Boil the pasta for ten minutes.",
+          NATTER_MESSAGE_STATE_COMPLETE);
+
+  matches = search (store, "pasta");
+  g_assert_cmpuint (matches->len, ==, 1);
+  match = &g_array_index (matches, NatterStoreMatch, 0);
+  g_assert_cmpstr (match->title, ==, "Recipes");
+  g_assert_cmpuint (match->position, ==, 1);
+  expected = g_strdup_printf ("Boil the %cpasta%c for ten minutes.",
+                              NATTER_STORE_MATCH_START, NATTER_STORE_MATCH_END);
+  g_assert_cmpstr (match->snippet, ==, expected);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -565,6 +754,10 @@ main (int   argc,
   ADD ("damaged-is-corrupt", test_damaged_is_corrupt);
   ADD ("newer-schema", test_newer_schema);
   ADD ("locked", test_locked);
+  ADD ("migrate-from-first-schema", test_migrate_from_first_schema);
+  ADD ("save-and-list", test_save_and_list);
+  ADD ("delete-messages-from", test_delete_messages_from);
+  ADD ("search-snippet", test_search_snippet);
 #undef ADD
 
   return g_test_run ();

@@ -23,12 +23,19 @@ struct _NatterConversation
 {
   GObject    parent_instance;
 
-  GPtrArray *messages;
-  char      *title;
+  GPtrArray    *messages;
+  gint64        id;
+  char         *title;
   char      *system_prompt;
   double     temperature;
-  guint      max_tokens;
-  gboolean   streaming;
+  guint         max_tokens;
+  gboolean      streaming;
+
+  /* While an answer streams: Stop cancels run_cancellable, which the
+   * caller's cancellable also cancels through caller_handler. */
+  GCancellable *run_cancellable;
+  GCancellable *caller_cancellable;
+  gulong        caller_handler;
 };
 
 static void natter_conversation_list_model_init (GListModelInterface *iface);
@@ -39,6 +46,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (NatterConversation, natter_conversation, G_TYPE_O
 
 enum {
   PROP_0,
+  PROP_ID,
   PROP_TITLE,
   PROP_SYSTEM_PROMPT,
   PROP_TEMPERATURE,
@@ -112,6 +120,8 @@ natter_conversation_finalize (GObject *object)
   NatterConversation *self = NATTER_CONVERSATION (object);
 
   g_clear_pointer (&self->messages, g_ptr_array_unref);
+  g_clear_object (&self->run_cancellable);
+  g_clear_object (&self->caller_cancellable);
   g_clear_pointer (&self->title, g_free);
   g_clear_pointer (&self->system_prompt, g_free);
 
@@ -128,6 +138,9 @@ natter_conversation_get_property (GObject    *object,
 
   switch (prop_id)
     {
+    case PROP_ID:
+      g_value_set_int64 (value, self->id);
+      break;
     case PROP_TITLE:
       g_value_set_string (value, self->title);
       break;
@@ -161,6 +174,9 @@ natter_conversation_set_property (GObject      *object,
 
   switch (prop_id)
     {
+    case PROP_ID:
+      natter_conversation_set_id (self, g_value_get_int64 (value));
+      break;
     case PROP_TITLE:
       natter_conversation_set_title (self, g_value_get_string (value));
       break;
@@ -190,6 +206,8 @@ natter_conversation_class_init (NatterConversationClass *klass)
   object_class->get_property = natter_conversation_get_property;
   object_class->set_property = natter_conversation_set_property;
 
+  /* The conversation's key in the history; 0 until it is first saved. */
+  properties[PROP_ID] = g_param_spec_int64 ("id", NULL, NULL, 0, G_MAXINT64, 0, rw);
   properties[PROP_TITLE] = g_param_spec_string ("title", NULL, NULL, NULL, rw);
   properties[PROP_SYSTEM_PROMPT] = g_param_spec_string ("system-prompt", NULL, NULL, NULL, rw);
   /* -1 leaves the choice to the provider. */
@@ -221,6 +239,25 @@ NatterConversation *
 natter_conversation_new (void)
 {
   return g_object_new (NATTER_TYPE_CONVERSATION, NULL);
+}
+
+gint64
+natter_conversation_get_id (NatterConversation *self)
+{
+  g_return_val_if_fail (NATTER_IS_CONVERSATION (self), 0);
+  return self->id;
+}
+
+void
+natter_conversation_set_id (NatterConversation *self,
+                            gint64              id)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+
+  if (self->id == id)
+    return;
+  self->id = id;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ID]);
 }
 
 const char *
@@ -332,6 +369,30 @@ natter_conversation_append (NatterConversation *self,
 
   g_ptr_array_add (self->messages, g_object_ref (message));
   items_changed (self, self->messages->len - 1, 0, 1);
+}
+
+/**
+ * natter_conversation_append_all:
+ * @messages: (element-type NatterMessage): messages to add at the end
+ *
+ * Adds @messages in one change, as loading a long conversation needs: views
+ * see one items-changed, not one per message.
+ */
+void
+natter_conversation_append_all (NatterConversation *self,
+                                GPtrArray          *messages)
+{
+  guint position;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+  g_return_if_fail (messages != NULL);
+
+  if (messages->len == 0)
+    return;
+  position = self->messages->len;
+  for (guint i = 0; i < messages->len; i++)
+    g_ptr_array_add (self->messages, g_object_ref (g_ptr_array_index (messages, i)));
+  items_changed (self, position, 0, messages->len);
 }
 
 /**
@@ -515,6 +576,40 @@ record_end (NatterMessage    *answer,
 }
 
 static void
+cancel_run_cb (GCancellable *caller_cancellable,
+               gpointer      run_cancellable)
+{
+  g_cancellable_cancel (run_cancellable);
+}
+
+/* One answer streams at a time. Its own cancellable lets Stop reach it from
+ * anywhere (natter_conversation_stop()); the caller's is chained to it. */
+static void
+begin_run (NatterConversation *self,
+           GCancellable       *caller_cancellable)
+{
+  self->run_cancellable = g_cancellable_new ();
+  if (caller_cancellable != NULL)
+    {
+      self->caller_cancellable = g_object_ref (caller_cancellable);
+      self->caller_handler = g_cancellable_connect (caller_cancellable, G_CALLBACK (cancel_run_cb),
+                                                    self->run_cancellable, NULL);
+    }
+  set_streaming (self, TRUE);
+}
+
+static void
+end_run (NatterConversation *self)
+{
+  if (self->caller_cancellable != NULL)
+    g_cancellable_disconnect (self->caller_cancellable, self->caller_handler);
+  self->caller_handler = 0;
+  g_clear_object (&self->caller_cancellable);
+  g_clear_object (&self->run_cancellable);
+  set_streaming (self, FALSE);
+}
+
+static void
 stream_done_cb (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
@@ -529,12 +624,37 @@ stream_done_cb (GObject      *source,
   /* From here on the stream is only its run's; once that returns, it goes. */
   g_signal_handlers_disconnect_by_data (stream, answer);
   record_end (answer, stream, error);
-  set_streaming (self, FALSE);
+  end_run (self);
 
   if (error != NULL)
     g_task_return_error (task, g_steal_pointer (&error));
   else
     g_task_return_pointer (task, g_object_ref (answer), g_object_unref);
+}
+
+/* Streams the answer to @request into @answer, which is appended first
+ * unless it is already the last message (Continue). */
+static void
+stream_into (NatterConversation *self,
+             GTask              *task,
+             NatterClient       *client,
+             NatterChatRequest  *request,
+             NatterMessage      *answer)
+{
+  g_autoptr(NatterChatStream) stream = natter_chat_stream_new (client, request);
+
+  g_object_freeze_notify (G_OBJECT (answer));
+  natter_message_set_error (answer, NULL);
+  natter_message_set_finish_reason (answer, NULL);
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STREAMING);
+  g_object_thaw_notify (G_OBJECT (answer));
+  g_task_set_task_data (task, g_object_ref (answer), g_object_unref);
+  connect_stream (stream, answer);
+
+  begin_run (self, g_task_get_cancellable (task));
+  if (last_message (self) != answer)
+    natter_conversation_append (self, answer);
+  natter_chat_stream_run_async (stream, self->run_cancellable, stream_done_cb, task);
 }
 
 static void
@@ -544,16 +664,9 @@ stream_answer (NatterConversation *self,
                const char         *model)
 {
   g_autoptr(NatterChatRequest) request = natter_conversation_build_request (self, model);
-  g_autoptr(NatterChatStream) stream = natter_chat_stream_new (client, request);
   g_autoptr(NatterMessage) answer = natter_message_new (NATTER_ROLE_ASSISTANT, NULL);
 
-  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STREAMING);
-  g_task_set_task_data (task, g_object_ref (answer), g_object_unref);
-  connect_stream (stream, answer);
-
-  set_streaming (self, TRUE);
-  natter_conversation_append (self, answer);
-  natter_chat_stream_run_async (stream, g_task_get_cancellable (task), stream_done_cb, task);
+  stream_into (self, task, client, request, answer);
 }
 
 static GTask *
@@ -582,6 +695,98 @@ check_not_streaming (NatterConversation *self,
 }
 
 /**
+ * natter_conversation_stop:
+ *
+ * Stops the answer being streamed, if any, as cancelling the cancellable
+ * given when it was asked for does: the partial answer is kept, stopped.
+ */
+void
+natter_conversation_stop (NatterConversation *self)
+{
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+
+  if (self->run_cancellable != NULL)
+    g_cancellable_cancel (self->run_cancellable);
+}
+
+/**
+ * natter_conversation_title_for_text:
+ * @text: what the user asked first
+ *
+ * A title for the history list: the first line with text, its spaces
+ * collapsed, cut at a word near 48 characters with an ellipsis.
+ *
+ * Returns: (transfer full) (nullable): the title, or %NULL for blank text
+ */
+char *
+natter_conversation_title_for_text (const char *text)
+{
+  const glong max_chars = 48;
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  g_auto(GStrv) lines = g_strsplit (valid, "\n", -1);
+  g_autoptr(GString) title = g_string_new (NULL);
+  glong title_chars = 0;
+  gboolean cut = FALSE;
+
+  /* Only the first line with something on it counts. */
+  for (guint l = 0; lines[l] != NULL && title->len == 0; l++)
+    {
+      g_auto(GStrv) words = g_strsplit_set (lines[l], " \t\r\f\v", -1);
+
+      for (guint i = 0; words[i] != NULL && !cut; i++)
+        {
+          glong length = g_utf8_strlen (words[i], -1);
+
+          if (length == 0)
+            continue;
+          cut = title_chars + (title->len > 0) + length > max_chars;
+          /* A single long word is cut inside rather than dropped. */
+          if (cut && title->len == 0)
+            g_string_append_len (title, words[i],
+                                 g_utf8_offset_to_pointer (words[i], max_chars - 1) - words[i]);
+          if (cut)
+            break;
+          if (title->len > 0)
+            g_string_append_c (title, ' ');
+          g_string_append (title, words[i]);
+          title_chars += (title_chars > 0) + length;
+        }
+    }
+  if (title->len == 0)
+    return NULL;
+  if (cut)
+    g_string_append (title, "…");
+  return g_string_free (g_steal_pointer (&title), FALSE);
+}
+
+static void
+ask (NatterConversation *self,
+     GTask              *task,
+     NatterClient       *client,
+     const char         *model,
+     const char         *text)
+{
+  g_autoptr(NatterMessage) question = NULL;
+
+  if (*text == '\0')
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("The message is empty."));
+      g_object_unref (task);
+      return;
+    }
+
+  if (self->title == NULL || *self->title == '\0')
+    {
+      g_autofree char *title = natter_conversation_title_for_text (text);
+      natter_conversation_set_title (self, title);
+    }
+  question = natter_message_new (NATTER_ROLE_USER, text);
+  natter_conversation_append (self, question);
+  stream_answer (self, task, client, model);
+}
+
+/**
  * natter_conversation_send_async:
  * @client: the provider to ask
  * @model: (nullable): the model to ask
@@ -589,8 +794,9 @@ check_not_streaming (NatterConversation *self,
  * @cancellable: (nullable): Stop; the partial answer is kept
  *
  * Appends @text as the user's message and an assistant message that fills
- * in as the answer streams. Only one answer streams at a time: while one
- * does, this fails with %G_IO_ERROR_PENDING and changes nothing.
+ * in as the answer streams. A conversation without a title takes one from
+ * its first message. Only one answer streams at a time: while one does,
+ * this fails with %G_IO_ERROR_PENDING and changes nothing.
  */
 void
 natter_conversation_send_async (NatterConversation  *self,
@@ -602,7 +808,6 @@ natter_conversation_send_async (NatterConversation  *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(NatterMessage) question = NULL;
 
   g_return_if_fail (NATTER_IS_CONVERSATION (self));
   g_return_if_fail (NATTER_IS_CLIENT (client));
@@ -613,16 +818,7 @@ natter_conversation_send_async (NatterConversation  *self,
   g_task_set_source_tag (task, natter_conversation_send_async);
   if (!check_not_streaming (self, task))
     return;
-  if (*text == '\0')
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("The message is empty."));
-      return;
-    }
-
-  question = natter_message_new (NATTER_ROLE_USER, text);
-  natter_conversation_append (self, question);
-  stream_answer (self, g_steal_pointer (&task), client, model);
+  ask (self, g_steal_pointer (&task), client, model, text);
 }
 
 /**
@@ -631,7 +827,9 @@ natter_conversation_send_async (NatterConversation  *self,
  * On failure the answer stays in the conversation, as its last message:
  * %NATTER_MESSAGE_STATE_STOPPED with its partial text when the error is
  * %G_IO_ERROR_CANCELLED, %NATTER_MESSAGE_STATE_FAILED with the error
- * otherwise.
+ * otherwise. Also finishes natter_conversation_edit_async(),
+ * natter_conversation_retry_async(), natter_conversation_regenerate_async()
+ * and natter_conversation_continue_async().
  *
  * Returns: (transfer full) (nullable): the complete answer
  */
@@ -641,20 +839,91 @@ natter_conversation_send_finish (NatterConversation  *self,
                                  GError             **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_conversation_send_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/**
+ * natter_conversation_edit_async:
+ * @position: the user message to replace
+ * @text: its new text
+ *
+ * Edit and resend: the messages from @position on are dropped, and @text
+ * is sent in place of the message that was there. Fails with
+ * %G_IO_ERROR_INVALID_ARGUMENT, changing nothing, when @position is not a
+ * message of the user or @text is empty.
+ */
+void
+natter_conversation_edit_async (NatterConversation  *self,
+                                NatterClient        *client,
+                                const char          *model,
+                                guint                position,
+                                const char          *text,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  NatterMessage *message;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+  g_return_if_fail (NATTER_IS_CLIENT (client));
+  g_return_if_fail (text != NULL);
+
+  task = new_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_conversation_edit_async);
+  if (!check_not_streaming (self, task))
+    return;
+  message = natter_conversation_get_message (self, position);
+  if (message == NULL || natter_message_get_role (message) != NATTER_ROLE_USER)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("Only your own messages can be edited."));
+      return;
+    }
+  if (*text == '\0')
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("The message is empty."));
+      return;
+    }
+
+  natter_conversation_truncate (self, position);
+  ask (self, g_steal_pointer (&task), client, model, text);
+}
+
 static gboolean
-can_be_retried (NatterMessage *message)
+is_unfinished (NatterMessage *message)
 {
   NatterMessageState state = natter_message_get_state (message);
 
-  return natter_message_get_role (message) == NATTER_ROLE_ASSISTANT &&
-         (state == NATTER_MESSAGE_STATE_FAILED ||
-          state == NATTER_MESSAGE_STATE_STOPPED ||
-          state == NATTER_MESSAGE_STATE_INTERRUPTED);
+  return state == NATTER_MESSAGE_STATE_FAILED ||
+         state == NATTER_MESSAGE_STATE_STOPPED ||
+         state == NATTER_MESSAGE_STATE_INTERRUPTED;
+}
+
+static void
+redo_last_answer (NatterConversation *self,
+                  GTask              *task,
+                  NatterClient       *client,
+                  const char         *model,
+                  gboolean            also_complete)
+{
+  NatterMessage *last = last_message (self);
+
+  if (last != NULL && natter_message_get_role (last) == NATTER_ROLE_ASSISTANT &&
+      (also_complete || is_unfinished (last)))
+    natter_conversation_truncate (self, self->messages->len - 1);
+  else if (last == NULL || natter_message_get_role (last) != NATTER_ROLE_USER)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               also_complete ? _("There is no answer to regenerate.")
+                                             : _("There is no failed or stopped answer to retry."));
+      g_object_unref (task);
+      return;
+    }
+
+  stream_answer (self, task, client, model);
 }
 
 /**
@@ -665,8 +934,9 @@ can_be_retried (NatterMessage *message)
  *
  * Replaces a last answer that failed, was stopped or was interrupted with a
  * new one to the same context; a last question left without an answer gets
- * one. Fails with %G_IO_ERROR_INVALID_ARGUMENT when there is nothing to
- * retry, and %G_IO_ERROR_PENDING while an answer streams.
+ * one. A complete answer is kept: fails with %G_IO_ERROR_INVALID_ARGUMENT
+ * when there is nothing to retry, and %G_IO_ERROR_PENDING while an answer
+ * streams.
  */
 void
 natter_conversation_retry_async (NatterConversation  *self,
@@ -677,7 +947,6 @@ natter_conversation_retry_async (NatterConversation  *self,
                                  gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  NatterMessage *last;
 
   g_return_if_fail (NATTER_IS_CONVERSATION (self));
   g_return_if_fail (NATTER_IS_CLIENT (client));
@@ -685,20 +954,8 @@ natter_conversation_retry_async (NatterConversation  *self,
 
   task = new_task (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, natter_conversation_retry_async);
-  if (!check_not_streaming (self, task))
-    return;
-
-  last = last_message (self);
-  if (last != NULL && can_be_retried (last))
-    natter_conversation_truncate (self, self->messages->len - 1);
-  else if (last == NULL || natter_message_get_role (last) != NATTER_ROLE_USER)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("There is no failed or stopped answer to retry."));
-      return;
-    }
-
-  stream_answer (self, g_steal_pointer (&task), client, model);
+  if (check_not_streaming (self, task))
+    redo_last_answer (self, g_steal_pointer (&task), client, model, FALSE);
 }
 
 /**
@@ -713,8 +970,100 @@ natter_conversation_retry_finish (NatterConversation  *self,
                                   GAsyncResult        *result,
                                   GError             **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == natter_conversation_retry_async, NULL);
+  return natter_conversation_send_finish (self, result, error);
+}
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+/**
+ * natter_conversation_regenerate_async:
+ *
+ * Like natter_conversation_retry_async(), but replaces a complete last
+ * answer too: the user asked for another one. Finish with
+ * natter_conversation_send_finish().
+ */
+void
+natter_conversation_regenerate_async (NatterConversation  *self,
+                                      NatterClient        *client,
+                                      const char          *model,
+                                      GCancellable        *cancellable,
+                                      GAsyncReadyCallback  callback,
+                                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+  g_return_if_fail (NATTER_IS_CLIENT (client));
+
+  task = new_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_conversation_regenerate_async);
+  if (check_not_streaming (self, task))
+    redo_last_answer (self, g_steal_pointer (&task), client, model, TRUE);
+}
+
+/* Sent to the model, not shown to the user: not translated, because models
+ * follow English instructions most reliably whatever the conversation's
+ * language. */
+#define CONTINUE_PROMPT \
+  "Continue your previous answer exactly where it stopped. Do not repeat " \
+  "anything already written and do not comment on the interruption."
+
+/**
+ * natter_conversation_can_continue:
+ *
+ * Whether the last message is an answer cut short with text worth keeping:
+ * stopped, interrupted, failed, or ended by the token limit.
+ */
+gboolean
+natter_conversation_can_continue (NatterConversation *self)
+{
+  NatterMessage *last;
+
+  g_return_val_if_fail (NATTER_IS_CONVERSATION (self), FALSE);
+
+  last = last_message (self);
+  if (self->streaming || last == NULL ||
+      natter_message_get_role (last) != NATTER_ROLE_ASSISTANT ||
+      natter_message_get_content_length (last) == 0)
+    return FALSE;
+  return is_unfinished (last) ||
+         g_strcmp0 (natter_message_get_finish_reason (last), "length") == 0;
+}
+
+/**
+ * natter_conversation_continue_async:
+ *
+ * Continue: sends the conversation with the partial last answer as the
+ * last assistant message and a request to go on, and appends what comes
+ * to that same message. Fails with %G_IO_ERROR_INVALID_ARGUMENT unless
+ * natter_conversation_can_continue(). Finish with
+ * natter_conversation_send_finish().
+ */
+void
+natter_conversation_continue_async (NatterConversation  *self,
+                                    NatterClient        *client,
+                                    const char          *model,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(NatterChatRequest) request = NULL;
+
+  g_return_if_fail (NATTER_IS_CONVERSATION (self));
+  g_return_if_fail (NATTER_IS_CLIENT (client));
+
+  task = new_task (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, natter_conversation_continue_async);
+  if (!check_not_streaming (self, task))
+    return;
+  if (!natter_conversation_can_continue (self))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("There is no unfinished answer to continue."));
+      return;
+    }
+
+  request = natter_conversation_build_request (self, model);
+  natter_chat_request_add_message (request, natter_role_to_string (NATTER_ROLE_USER),
+                                   CONTINUE_PROMPT);
+  stream_into (self, g_steal_pointer (&task), client, request, last_message (self));
 }

@@ -17,6 +17,9 @@ G_DECLARE_FINAL_TYPE (NatterConversation, natter_conversation, NATTER, CONVERSAT
 
 NatterConversation *natter_conversation_new               (void);
 
+gint64              natter_conversation_get_id            (NatterConversation   *self);
+void                natter_conversation_set_id            (NatterConversation   *self,
+                                                           gint64                id);
 const char         *natter_conversation_get_title         (NatterConversation   *self);
 void                natter_conversation_set_title         (NatterConversation   *self,
                                                            const char           *title);
@@ -33,6 +36,8 @@ gboolean            natter_conversation_is_streaming      (NatterConversation   
 
 void                natter_conversation_append            (NatterConversation   *self,
                                                            NatterMessage        *message);
+void                natter_conversation_append_all        (NatterConversation   *self,
+                                                           GPtrArray            *messages);
 NatterMessage      *natter_conversation_get_message       (NatterConversation   *self,
                                                            guint                 position);
 void                natter_conversation_truncate          (NatterConversation   *self,
@@ -59,5 +64,30 @@ void                natter_conversation_retry_async       (NatterConversation   
 NatterMessage      *natter_conversation_retry_finish      (NatterConversation   *self,
                                                            GAsyncResult         *result,
                                                            GError              **error);
+
+void                natter_conversation_regenerate_async  (NatterConversation   *self,
+                                                           NatterClient         *client,
+                                                           const char           *model,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+void                natter_conversation_edit_async        (NatterConversation   *self,
+                                                           NatterClient         *client,
+                                                           const char           *model,
+                                                           guint                 position,
+                                                           const char           *text,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+gboolean            natter_conversation_can_continue      (NatterConversation   *self);
+void                natter_conversation_continue_async    (NatterConversation   *self,
+                                                           NatterClient         *client,
+                                                           const char           *model,
+                                                           GCancellable         *cancellable,
+                                                           GAsyncReadyCallback   callback,
+                                                           gpointer              user_data);
+void                natter_conversation_stop              (NatterConversation   *self);
+
+char               *natter_conversation_title_for_text    (const char           *text);
 
 G_END_DECLS

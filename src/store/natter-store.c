@@ -20,6 +20,9 @@
  * that a second instance holding the file is reported rather than hung on. */
 #define BUSY_TIMEOUT_MS 1000
 
+/* More results than anyone reads; the rest would only cost time. */
+#define SEARCH_LIMIT 500
+
 struct _NatterStore
 {
   GObject        parent_instance;
@@ -78,6 +81,12 @@ static const char * const migrations[] = {
   "    VALUES ('delete', old.id, old.content);"
   "  INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);"
   "END;",
+
+  /* 1 → 2: per-conversation sampling settings, and the index the history
+   * list is read in (most recently used first). */
+  "ALTER TABLE conversations ADD COLUMN temperature REAL;"
+  "ALTER TABLE conversations ADD COLUMN max_tokens INTEGER;"
+  "CREATE INDEX conversations_by_use ON conversations(updated_us DESC, id DESC);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == NATTER_STORE_SCHEMA_VERSION);
@@ -92,10 +101,13 @@ typedef enum {
   STMT_TOUCH_CONVERSATION,
   STMT_APPEND_MESSAGE,
   STMT_UPDATE_MESSAGE,
+  STMT_UPDATE_CONVERSATION,
+  STMT_LIST_CONVERSATIONS,
   STMT_LOAD_CONVERSATION,
   STMT_LOAD_MESSAGES,
   STMT_SEARCH,
   STMT_DELETE_CONVERSATION,
+  STMT_DELETE_MESSAGES_FROM,
   N_STATEMENTS
 } StatementId;
 
@@ -127,19 +139,36 @@ static const char * const statement_sql[N_STATEMENTS] = {
     " duration_us = :duration_us, prompt_tokens = :prompt_tokens,"
     " completion_tokens = :completion_tokens, updated_us = :now"
     " WHERE id = :message_id",
+  [STMT_UPDATE_CONVERSATION] =
+    "UPDATE conversations SET title = :title, system_prompt = :system_prompt,"
+    " temperature = :temperature, max_tokens = :max_tokens"
+    " WHERE id = :conversation_id",
+  [STMT_LIST_CONVERSATIONS] =
+    "SELECT id, title, system_prompt, temperature, max_tokens FROM conversations"
+    " ORDER BY updated_us DESC, id DESC",
   [STMT_LOAD_CONVERSATION] =
-    "SELECT title, system_prompt FROM conversations WHERE id = :conversation_id",
+    "SELECT id, title, system_prompt, temperature, max_tokens FROM conversations"
+    " WHERE id = :conversation_id",
   [STMT_LOAD_MESSAGES] =
     "SELECT role, content, reasoning, state, error, model, finish_reason,"
-    " ttft_us, duration_us, prompt_tokens, completion_tokens"
+    " ttft_us, duration_us, prompt_tokens, completion_tokens, id"
     " FROM messages WHERE conversation_id = :conversation_id"
     " ORDER BY position",
+  /* Positions are kept contiguous from 0 (messages are only ever appended
+   * or cut from the end), so a message's position is its index in the
+   * conversation. \x02 and \x03 mark the matched words in the snippet. */
   [STMT_SEARCH] =
-    "SELECT m.conversation_id, m.id FROM messages_fts"
+    "SELECT m.conversation_id, m.id, m.position, c.title,"
+    " snippet(messages_fts, 0, char(2), char(3), '…', 12)"
+    " FROM messages_fts"
     " JOIN messages AS m ON m.id = messages_fts.rowid"
-    " WHERE messages_fts MATCH :query ORDER BY rank",
+    " JOIN conversations AS c ON c.id = m.conversation_id"
+    " WHERE messages_fts MATCH :query ORDER BY rank LIMIT :limit",
   [STMT_DELETE_CONVERSATION] =
     "DELETE FROM conversations WHERE id = :conversation_id",
+  [STMT_DELETE_MESSAGES_FROM] =
+    "DELETE FROM messages WHERE conversation_id = :conversation_id"
+    " AND position >= :position",
 };
 
 /* A cached statement, reset and unbound when it goes out of scope so that
@@ -266,6 +295,27 @@ bind_text (sqlite3_stmt *stmt,
     sqlite3_bind_null (stmt, index);
   else
     sqlite3_bind_text (stmt, index, value, -1, SQLITE_TRANSIENT);
+}
+
+static void
+bind_double (sqlite3_stmt *stmt,
+             const char   *name,
+             double        value)
+{
+  int index = sqlite3_bind_parameter_index (stmt, name);
+
+  if (index > 0)
+    sqlite3_bind_double (stmt, index, value);
+}
+
+static void
+bind_null (sqlite3_stmt *stmt,
+           const char   *name)
+{
+  int index = sqlite3_bind_parameter_index (stmt, name);
+
+  if (index > 0)
+    sqlite3_bind_null (stmt, index);
 }
 
 static gboolean
@@ -548,6 +598,69 @@ natter_store_create_conversation (NatterStore  *self,
   return sqlite3_last_insert_rowid (self->db);
 }
 
+/* The provider's defaults are stored as NULL, not as their markers. */
+static void
+bind_settings (sqlite3_stmt       *stmt,
+               NatterConversation *conversation)
+{
+  double temperature = natter_conversation_get_temperature (conversation);
+  guint max_tokens = natter_conversation_get_max_tokens (conversation);
+
+  bind_text (stmt, ":title", natter_conversation_get_title (conversation));
+  bind_text (stmt, ":system_prompt", natter_conversation_get_system_prompt (conversation));
+  if (temperature >= 0)
+    bind_double (stmt, ":temperature", temperature);
+  else
+    bind_null (stmt, ":temperature");
+  if (max_tokens > 0)
+    bind_int64 (stmt, ":max_tokens", max_tokens);
+  else
+    bind_null (stmt, ":max_tokens");
+}
+
+/**
+ * natter_store_save_conversation:
+ *
+ * Saves the title and settings of @conversation (not its messages). One
+ * that was never saved is created first, and gets its id.
+ *
+ * Returns: %TRUE if saved
+ */
+gboolean
+natter_store_save_conversation (NatterStore         *self,
+                                NatterConversation  *conversation,
+                                GError             **error)
+{
+  g_autoptr(CachedStatement) stmt = NULL;
+  gint64 id;
+
+  g_return_val_if_fail (NATTER_IS_STORE (self), FALSE);
+  g_return_val_if_fail (NATTER_IS_CONVERSATION (conversation), FALSE);
+
+  id = natter_conversation_get_id (conversation);
+  if (id == 0)
+    {
+      id = natter_store_create_conversation (self, NULL, error);
+      if (id == 0)
+        return FALSE;
+      natter_conversation_set_id (conversation, id);
+    }
+
+  stmt = get_statement (self, STMT_UPDATE_CONVERSATION, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_settings (stmt, conversation);
+  bind_int64 (stmt, ":conversation_id", id);
+  if (!step_done (self, stmt, error))
+    return FALSE;
+  if (sqlite3_changes (self->db) == 0)
+    {
+      set_not_found (error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 bind_message (sqlite3_stmt  *stmt,
               NatterMessage *message)
@@ -700,6 +813,33 @@ natter_store_delete_conversation (NatterStore  *self,
   return TRUE;
 }
 
+/**
+ * natter_store_delete_messages_from:
+ * @position: the first message to delete; the ones after it go too
+ *
+ * Cuts a conversation short, to regenerate an answer or resend an edited
+ * message. Deleting nothing is not an error.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+natter_store_delete_messages_from (NatterStore  *self,
+                                   gint64        conversation_id,
+                                   guint         position,
+                                   GError      **error)
+{
+  g_autoptr(CachedStatement) stmt = NULL;
+
+  g_return_val_if_fail (NATTER_IS_STORE (self), FALSE);
+
+  stmt = get_statement (self, STMT_DELETE_MESSAGES_FROM, error);
+  if (stmt == NULL)
+    return FALSE;
+  bind_int64 (stmt, ":conversation_id", conversation_id);
+  bind_int64 (stmt, ":position", position);
+  return step_done (self, stmt, error);
+}
+
 /* --- Reading ------------------------------------------------------------- */
 
 static const char *
@@ -753,30 +893,68 @@ message_from_row (NatterStore   *self,
   return g_steal_pointer (&message);
 }
 
-static gboolean
-load_messages (NatterStore         *self,
-               gint64               conversation_id,
-               NatterConversation  *conversation,
-               GError             **error)
+/**
+ * natter_store_load_messages:
+ * @message_ids: (out) (optional) (element-type gint64): the messages' ids,
+ *   in the same order, for natter_store_update_message()
+ *
+ * Loads the messages of a conversation, in order. An answer that was
+ * streaming when Natter stopped comes back as
+ * %NATTER_MESSAGE_STATE_INTERRUPTED with the text saved so far.
+ *
+ * Returns: (transfer full) (element-type NatterMessage) (nullable): the
+ *   messages, or %NULL on error
+ */
+GPtrArray *
+natter_store_load_messages (NatterStore  *self,
+                            gint64        conversation_id,
+                            GArray      **message_ids,
+                            GError      **error)
 {
-  g_autoptr(CachedStatement) stmt = get_statement (self, STMT_LOAD_MESSAGES, error);
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(CachedStatement) stmt = NULL;
   int rc;
 
+  g_return_val_if_fail (NATTER_IS_STORE (self), NULL);
+
+  stmt = get_statement (self, STMT_LOAD_MESSAGES, error);
   if (stmt == NULL)
-    return FALSE;
+    return NULL;
   bind_int64 (stmt, ":conversation_id", conversation_id);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      g_autoptr(NatterMessage) message = message_from_row (self, stmt, error);
+      NatterMessage *message = message_from_row (self, stmt, error);
+      gint64 id = sqlite3_column_int64 (stmt, 11);
 
       if (message == NULL)
-        return FALSE;
-      natter_conversation_append (conversation, message);
+        return NULL;
+      g_ptr_array_add (messages, message);
+      g_array_append_val (ids, id);
     }
-  if (rc == SQLITE_DONE)
-    return TRUE;
-  set_sqlite_error (error, self->db, rc, self->path);
-  return FALSE;
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, self->path);
+      return NULL;
+    }
+  if (message_ids != NULL)
+    *message_ids = g_steal_pointer (&ids);
+  return g_steal_pointer (&messages);
+}
+
+/* Columns: id, title, system_prompt, temperature, max_tokens. */
+static NatterConversation *
+conversation_from_row (sqlite3_stmt *stmt)
+{
+  NatterConversation *conversation = natter_conversation_new ();
+
+  natter_conversation_set_id (conversation, sqlite3_column_int64 (stmt, 0));
+  natter_conversation_set_title (conversation, column_text (stmt, 1));
+  natter_conversation_set_system_prompt (conversation, column_text (stmt, 2));
+  if (sqlite3_column_type (stmt, 3) != SQLITE_NULL)
+    natter_conversation_set_temperature (conversation, sqlite3_column_double (stmt, 3));
+  natter_conversation_set_max_tokens (conversation, CLAMP (sqlite3_column_int64 (stmt, 4), 0, G_MAXUINT));
+  return conversation;
 }
 
 static NatterConversation *
@@ -785,32 +963,26 @@ load_header (NatterStore  *self,
              GError      **error)
 {
   g_autoptr(CachedStatement) stmt = get_statement (self, STMT_LOAD_CONVERSATION, error);
-  NatterConversation *conversation;
   int rc;
 
   if (stmt == NULL)
     return NULL;
   bind_int64 (stmt, ":conversation_id", conversation_id);
   rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    return conversation_from_row (stmt);
   if (rc == SQLITE_DONE)
     set_not_found (error);
-  else if (rc != SQLITE_ROW)
+  else
     set_sqlite_error (error, self->db, rc, self->path);
-  if (rc != SQLITE_ROW)
-    return NULL;
-
-  conversation = natter_conversation_new ();
-  natter_conversation_set_title (conversation, column_text (stmt, 0));
-  natter_conversation_set_system_prompt (conversation, column_text (stmt, 1));
-  return conversation;
+  return NULL;
 }
 
 /**
  * natter_store_load_conversation:
  *
- * Loads a conversation with its messages in order. An answer that was
- * streaming when Natter stopped comes back as
- * %NATTER_MESSAGE_STATE_INTERRUPTED with the text saved so far.
+ * Loads a conversation with its settings and its messages, as
+ * natter_store_load_messages() does.
  *
  * Returns: (transfer full) (nullable): the conversation, or %NULL on error
  */
@@ -820,13 +992,50 @@ natter_store_load_conversation (NatterStore  *self,
                                 GError      **error)
 {
   g_autoptr(NatterConversation) conversation = NULL;
+  g_autoptr(GPtrArray) messages = NULL;
 
   g_return_val_if_fail (NATTER_IS_STORE (self), NULL);
 
   conversation = load_header (self, conversation_id, error);
-  if (conversation == NULL || !load_messages (self, conversation_id, conversation, error))
+  if (conversation == NULL)
     return NULL;
+  messages = natter_store_load_messages (self, conversation_id, NULL, error);
+  if (messages == NULL)
+    return NULL;
+  natter_conversation_append_all (conversation, messages);
   return g_steal_pointer (&conversation);
+}
+
+/**
+ * natter_store_list_conversations:
+ *
+ * The conversations with their titles and settings but without their
+ * messages, most recently used first.
+ *
+ * Returns: (transfer full) (element-type NatterConversation) (nullable):
+ *   the conversations, or %NULL on error
+ */
+GPtrArray *
+natter_store_list_conversations (NatterStore  *self,
+                                 GError      **error)
+{
+  g_autoptr(GPtrArray) conversations = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(CachedStatement) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (NATTER_IS_STORE (self), NULL);
+
+  stmt = get_statement (self, STMT_LIST_CONVERSATIONS, error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (conversations, conversation_from_row (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, self->path);
+      return NULL;
+    }
+  return g_steal_pointer (&conversations);
 }
 
 /* --- Search -------------------------------------------------------------- */
@@ -869,12 +1078,22 @@ fts_query_for_text (const char *text)
   return g_string_free (query, query->len == 0);
 }
 
+static void
+store_match_clear (gpointer data)
+{
+  NatterStoreMatch *match = data;
+
+  g_free (match->title);
+  g_free (match->snippet);
+}
+
 /**
  * natter_store_search:
  * @query: what the user typed; all of its words must appear
  *
  * Returns: (transfer full) (element-type NatterStoreMatch) (nullable): the
- *   matching messages, best first; empty for an empty query; %NULL on error
+ *   matching messages, best first, at most 500 of them; empty for
+ *   an empty query; %NULL on error
  */
 GArray *
 natter_store_search (NatterStore  *self,
@@ -888,6 +1107,7 @@ natter_store_search (NatterStore  *self,
 
   g_return_val_if_fail (NATTER_IS_STORE (self), NULL);
 
+  g_array_set_clear_func (matches, store_match_clear);
   fts_query = fts_query_for_text (query != NULL ? query : "");
   if (fts_query == NULL)
     return g_steal_pointer (&matches);
@@ -896,11 +1116,15 @@ natter_store_search (NatterStore  *self,
   if (stmt == NULL)
     return NULL;
   bind_text (stmt, ":query", fts_query);
+  bind_int64 (stmt, ":limit", SEARCH_LIMIT);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
       NatterStoreMatch match = {
         .conversation_id = sqlite3_column_int64 (stmt, 0),
         .message_id = sqlite3_column_int64 (stmt, 1),
+        .position = CLAMP (sqlite3_column_int64 (stmt, 2), 0, G_MAXUINT),
+        .title = g_strdup (column_text (stmt, 3)),
+        .snippet = g_strdup (column_text (stmt, 4)),
       };
       g_array_append_val (matches, match);
     }

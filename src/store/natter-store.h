@@ -26,12 +26,20 @@ typedef enum {
 
 GQuark natter_store_error_quark (void);
 
+/* One search result. The snippet is the matched text around the match,
+ * with each matched word between NATTER_STORE_MATCH_START and _END. */
 typedef struct {
-  gint64 conversation_id;
-  gint64 message_id;
+  gint64  conversation_id;
+  gint64  message_id;
+  guint   position;   /* of the message in its conversation */
+  char   *title;      /* of the conversation */
+  char   *snippet;
 } NatterStoreMatch;
 
-#define NATTER_STORE_SCHEMA_VERSION 1
+#define NATTER_STORE_MATCH_START '\x02'
+#define NATTER_STORE_MATCH_END   '\x03'
+
+#define NATTER_STORE_SCHEMA_VERSION 2
 
 #define NATTER_TYPE_STORE (natter_store_get_type ())
 G_DECLARE_FINAL_TYPE (NatterStore, natter_store, NATTER, STORE, GObject)
@@ -42,6 +50,9 @@ NatterStore        *natter_store_open                (const char     *path,
 gint64              natter_store_create_conversation (NatterStore    *self,
                                                       const char     *title,
                                                       GError        **error);
+gboolean            natter_store_save_conversation   (NatterStore         *self,
+                                                      NatterConversation  *conversation,
+                                                      GError             **error);
 gint64              natter_store_append_message      (NatterStore    *self,
                                                       gint64          conversation_id,
                                                       NatterMessage  *message,
@@ -49,6 +60,16 @@ gint64              natter_store_append_message      (NatterStore    *self,
 gboolean            natter_store_update_message      (NatterStore    *self,
                                                       gint64          message_id,
                                                       NatterMessage  *message,
+                                                      GError        **error);
+gboolean            natter_store_delete_messages_from (NatterStore   *self,
+                                                       gint64         conversation_id,
+                                                       guint          position,
+                                                       GError       **error);
+GPtrArray          *natter_store_list_conversations  (NatterStore    *self,
+                                                      GError        **error);
+GPtrArray          *natter_store_load_messages       (NatterStore    *self,
+                                                      gint64          conversation_id,
+                                                      GArray        **message_ids,
                                                       GError        **error);
 NatterConversation *natter_store_load_conversation   (NatterStore    *self,
                                                       gint64          conversation_id,
