@@ -474,23 +474,44 @@ natter_history_undo_remove (NatterHistory      *self,
     }
 }
 
-/* Deletes the removed conversations from the file, for good. */
+static void
+delete_for_good (NatterHistory      *self,
+                 NatterConversation *conversation)
+{
+  gint64 id = natter_conversation_get_id (conversation);
+  g_autoptr(GError) error = NULL;
+
+  unwatch (self, conversation);
+  if (id != 0 && !natter_store_delete_conversation (self->store, id, &error) &&
+      !g_error_matches (error, NATTER_STORE_ERROR, NATTER_STORE_ERROR_NOT_FOUND))
+    g_signal_emit (self, signals[SAVE_FAILED], 0, error);
+}
+
+/* Deletes @conversation, removed before, from the file for good: its Undo
+ * is no longer offered. Does nothing if it was not removed. */
+void
+natter_history_commit_removal (NatterHistory      *self,
+                               NatterConversation *conversation)
+{
+  g_return_if_fail (NATTER_IS_HISTORY (self));
+
+  for (guint i = 0; i < self->removals->len; i++)
+    if (g_array_index (self->removals, Removal, i).conversation == conversation)
+      {
+        delete_for_good (self, conversation);
+        g_array_remove_index (self->removals, i);
+        return;
+      }
+}
+
+/* Deletes every removed conversation from the file, for good. */
 void
 natter_history_commit_removals (NatterHistory *self)
 {
   g_return_if_fail (NATTER_IS_HISTORY (self));
 
   for (guint i = 0; i < self->removals->len; i++)
-    {
-      NatterConversation *conversation = g_array_index (self->removals, Removal, i).conversation;
-      gint64 id = natter_conversation_get_id (conversation);
-      g_autoptr(GError) error = NULL;
-
-      unwatch (self, conversation);
-      if (id != 0 && !natter_store_delete_conversation (self->store, id, &error) &&
-          !g_error_matches (error, NATTER_STORE_ERROR, NATTER_STORE_ERROR_NOT_FOUND))
-        g_signal_emit (self, signals[SAVE_FAILED], 0, error);
-    }
+    delete_for_good (self, g_array_index (self->removals, Removal, i).conversation);
   g_array_set_size (self->removals, 0);
 }
 

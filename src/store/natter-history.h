@@ -43,6 +43,8 @@ void                natter_history_remove          (NatterHistory       *self,
                                                     NatterConversation  *conversation);
 void                natter_history_undo_remove     (NatterHistory       *self,
                                                     NatterConversation  *conversation);
+void                natter_history_commit_removal  (NatterHistory       *self,
+                                                    NatterConversation  *conversation);
 void                natter_history_commit_removals (NatterHistory       *self);
 
 GListModel         *natter_history_search          (NatterHistory       *self,

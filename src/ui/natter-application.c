@@ -32,6 +32,8 @@ struct _NatterApplication
   GCancellable       *connect_cancellable;
   char               *connected_provider_id;
   GMenu              *providers_menu;
+  NatterHistory      *history;
+  GError             *history_error;  /* why there is no history */
 };
 
 G_DEFINE_FINAL_TYPE (NatterApplication, natter_application, ADW_TYPE_APPLICATION)
@@ -316,6 +318,32 @@ bind_conversation_settings (NatterApplication  *self,
   natter_conversation_set_max_tokens (conversation, g_settings_get_uint (self->settings, "max-tokens"));
 }
 
+/* The history is opened once, at startup. A file that cannot be opened is
+ * left alone, and the window says why nothing will be kept. */
+static void
+open_history (NatterApplication *self)
+{
+  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "natter", "history.db", NULL);
+  g_autoptr(NatterStore) store = natter_store_open (path, &self->history_error);
+
+  if (store != NULL)
+    self->history = natter_history_new (store, &self->history_error);
+}
+
+static void
+history_save_failed_cb (NatterApplication *self,
+                        GError            *error)
+{
+  NatterWindow *window = get_window (self);
+  g_autofree char *text = NULL;
+
+  g_warning ("History not saved: %s", error->message);
+  if (window == NULL)
+    return;
+  text = g_strdup_printf (_("Could not save the conversation: %s"), error->message);
+  natter_window_show_problem (window, text);
+}
+
 static void
 natter_application_activate (GApplication *application)
 {
@@ -328,6 +356,16 @@ natter_application_activate (GApplication *application)
       g_signal_connect_object (window, "notify::model", G_CALLBACK (window_model_cb), self,
                                G_CONNECT_SWAPPED);
       bind_conversation_settings (self, natter_window_get_conversation (window));
+      g_signal_connect_object (window, "conversation-created", G_CALLBACK (bind_conversation_settings), self,
+                               G_CONNECT_SWAPPED);
+      if (self->history != NULL)
+        natter_window_set_history (window, self->history);
+      else if (self->history_error != NULL)
+        {
+          g_autofree char *text = g_strdup_printf (_("Conversations will not be kept: %s"),
+                                                   self->history_error->message);
+          natter_window_show_problem (window, text);
+        }
       if (self->providers_menu != NULL)
         natter_window_add_menu_section (window, _("Provider"), G_MENU_MODEL (self->providers_menu));
       connect_window (self);
@@ -351,6 +389,10 @@ natter_application_startup (GApplication *application)
   gtk_window_set_default_icon_name (APP_ID);
 
   self->keys = natter_key_store_new ();
+  open_history (self);
+  if (self->history != NULL)
+    g_signal_connect_object (self->history, "save-failed", G_CALLBACK (history_save_failed_cb), self,
+                             G_CONNECT_SWAPPED);
   self->settings = natter_settings_new_if_installed ();
   if (self->settings == NULL)
     {
@@ -375,6 +417,10 @@ natter_application_shutdown (GApplication *application)
   NatterApplication *self = NATTER_APPLICATION (application);
 
   g_cancellable_cancel (self->connect_cancellable);
+  /* Answers still streaming are saved as far as they came, and reload as
+   * interrupted; Continue can finish them. */
+  if (self->history != NULL)
+    natter_history_flush (self->history);
   G_APPLICATION_CLASS (natter_application_parent_class)->shutdown (application);
 }
 
@@ -388,6 +434,8 @@ natter_application_dispose (GObject *object)
   g_clear_object (&self->providers_menu);
   g_clear_object (&self->settings);
   g_clear_object (&self->keys);
+  g_clear_object (&self->history);
+  g_clear_error (&self->history_error);
   g_clear_pointer (&self->connected_provider_id, g_free);
 
   G_OBJECT_CLASS (natter_application_parent_class)->dispose (object);

@@ -47,14 +47,33 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  EDIT_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 /* --- Rows ------------------------------------------------------------------ */
+
+static void
+edit_requested_cb (NatterChatView   *self,
+                   NatterMessageRow *row)
+{
+  g_signal_emit (self, signals[EDIT_REQUESTED], 0, natter_message_row_get_message (row));
+}
 
 static void
 setup_row_cb (NatterChatView *self,
               GtkListItem    *item)
 {
+  GtkWidget *row = natter_message_row_new ();
+
+  /* A signal, not an action: thousands of rows observing an action would
+   * each be told whenever it changes. */
+  g_signal_connect_object (row, "edit-requested", G_CALLBACK (edit_requested_cb), self, G_CONNECT_SWAPPED);
   gtk_list_item_set_activatable (item, FALSE);
-  gtk_list_item_set_child (item, natter_message_row_new ());
+  gtk_list_item_set_child (item, row);
 }
 
 static void
@@ -162,6 +181,23 @@ natter_chat_view_scroll_to_bottom (NatterChatView *self)
                                         gtk_adjustment_get_page_size (adjustment));
 }
 
+/**
+ * natter_chat_view_scroll_to_message:
+ * @position: the message's index in the conversation
+ *
+ * Brings a message into view, as a search result asks, and stops
+ * following the bottom.
+ */
+void
+natter_chat_view_scroll_to_message (NatterChatView *self,
+                                    guint           position)
+{
+  g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
+
+  set_following (self, FALSE);
+  gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", position);
+}
+
 static void
 jump_clicked_cb (NatterChatView *self)
 {
@@ -244,6 +280,14 @@ natter_chat_view_class_init (NatterChatViewClass *klass)
     g_param_spec_boolean ("following", NULL, NULL, TRUE,
                           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * NatterChatView::edit-requested:
+   * @message: the user's message to edit and resend
+   */
+  signals[EDIT_REQUESTED] =
+    g_signal_new ("edit-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 1, NATTER_TYPE_MESSAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-chat-view.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterChatView, overlay);

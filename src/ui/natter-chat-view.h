@@ -21,6 +21,8 @@ void                natter_chat_view_set_base_url       (NatterChatView     *sel
                                                          const char         *base_url);
 gboolean            natter_chat_view_get_following      (NatterChatView     *self);
 void                natter_chat_view_scroll_to_bottom   (NatterChatView     *self);
+void                natter_chat_view_scroll_to_message  (NatterChatView     *self,
+                                                         guint               position);
 GtkAdjustment      *natter_chat_view_get_vadjustment    (NatterChatView     *self);
 
 G_END_DECLS

@@ -22,6 +22,7 @@ struct _NatterMessageRow
   GtkWidget              *bubble;
   GtkWidget              *role_label;
   GtkWidget              *spinner;
+  GtkWidget              *edit_button;
   GtkWidget              *reasoning_expander;
   GtkWidget              *reasoning_view;
   GtkWidget              *content_view;
@@ -51,6 +52,13 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum {
+  EDIT_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static GtkTextBuffer *
 content_buffer (NatterMessageRow *self)
@@ -376,6 +384,12 @@ query_tooltip_cb (NatterMessageRow *self,
   return TRUE;
 }
 
+static void
+edit_clicked_cb (NatterMessageRow *self)
+{
+  g_signal_emit (self, signals[EDIT_REQUESTED], 0);
+}
+
 /* --- The message ---------------------------------------------------------- */
 
 static void
@@ -387,6 +401,7 @@ show_whole_message (NatterMessageRow *self)
   gtk_label_set_text (GTK_LABEL (self->role_label), assistant ? _("Assistant") : _("You"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->content_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                   assistant ? _("Answer") : _("Your message"), -1);
+  gtk_widget_set_visible (self->edit_button, !assistant);
   gtk_widget_set_css_classes (self->bubble, (const char *[]) {
                                 "message", assistant ? "assistant" : "user", NULL });
 
@@ -526,10 +541,16 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
                          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /* The user pressed Edit on their message. */
+  signals[EDIT_REQUESTED] =
+    g_signal_new ("edit-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                  NULL, NULL, NULL, G_TYPE_NONE, 0);
+
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/natter/Natter/natter-message-row.ui");
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, bubble);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, role_label);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, edit_button);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reasoning_expander);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, reasoning_view);
   gtk_widget_class_bind_template_child (widget_class, NatterMessageRow, content_view);
@@ -556,6 +577,7 @@ natter_message_row_init (NatterMessageRow *self)
   g_signal_connect_swapped (click, "released", G_CALLBACK (link_released_cb), self);
   gtk_widget_add_controller (self->content_view, GTK_EVENT_CONTROLLER (click));
   g_signal_connect_swapped (self->content_view, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
+  g_signal_connect_swapped (self->edit_button, "clicked", G_CALLBACK (edit_clicked_cb), self);
 }
 
 GtkWidget *
