@@ -30,6 +30,7 @@ struct _NatterSidebar
 
   NatterHistory      *history;
   GtkSingleSelection *selection;
+  NatterConversation *current;     /* the window's, selected when listed */
   gboolean            selecting;   /* the window is selecting, not the user */
 };
 
@@ -237,6 +238,8 @@ selection_changed_cb (NatterSidebar *self)
   g_signal_emit (self, signals[CONVERSATION_ACTIVATED], 0, conversation, NATTER_SIDEBAR_NO_POSITION);
 }
 
+static void select_current (NatterSidebar *self);
+
 /* --- GObject ------------------------------------------------------------- */
 
 static void
@@ -249,6 +252,7 @@ natter_sidebar_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_SIDEBAR);
   g_clear_object (&self->selection);
   g_clear_object (&self->history);
+  g_clear_object (&self->current);
 
   G_OBJECT_CLASS (natter_sidebar_parent_class)->dispose (object);
 }
@@ -343,35 +347,28 @@ natter_sidebar_set_history (NatterSidebar *self,
       g_signal_connect_swapped (self->selection, "notify::selected-item",
                                 G_CALLBACK (selection_changed_cb), self);
       g_signal_connect_swapped (history, "items-changed", G_CALLBACK (update_page), self);
+      g_signal_connect_swapped (history, "items-changed", G_CALLBACK (select_current), self);
     }
   gtk_list_view_set_model (GTK_LIST_VIEW (self->conversation_list), GTK_SELECTION_MODEL (self->selection));
   update_page (self);
 }
 
-/**
- * natter_sidebar_select:
- * @conversation: (nullable): the conversation on screen; %NULL, or one not
- *   listed yet, selects nothing
- *
- * Shows which conversation is open, without emitting
- * ::conversation-activated.
- */
-void
-natter_sidebar_select (NatterSidebar      *self,
-                       NatterConversation *conversation)
+/* The window's conversation is selected whenever it is listed: a new one
+ * is listed with its first message. */
+static void
+select_current (NatterSidebar *self)
 {
   guint n, position = GTK_INVALID_LIST_POSITION;
 
-  g_return_if_fail (NATTER_IS_SIDEBAR (self));
-
-  if (self->selection == NULL)
+  if (self->selection == NULL ||
+      gtk_single_selection_get_selected_item (self->selection) == (gpointer) self->current)
     return;
   n = g_list_model_get_n_items (G_LIST_MODEL (self->history));
-  for (guint i = 0; i < n && conversation != NULL; i++)
+  for (guint i = 0; i < n && self->current != NULL; i++)
     {
       g_autoptr(NatterConversation) item = g_list_model_get_item (G_LIST_MODEL (self->history), i);
 
-      if (item == conversation)
+      if (item == self->current)
         {
           position = i;
           break;
@@ -380,6 +377,23 @@ natter_sidebar_select (NatterSidebar      *self,
   self->selecting = TRUE;
   gtk_single_selection_set_selected (self->selection, position);
   self->selecting = FALSE;
+}
+
+/**
+ * natter_sidebar_select:
+ * @conversation: (nullable): the conversation on screen
+ *
+ * Shows which conversation is open, without emitting
+ * ::conversation-activated; one not listed yet is selected when it is.
+ */
+void
+natter_sidebar_select (NatterSidebar      *self,
+                       NatterConversation *conversation)
+{
+  g_return_if_fail (NATTER_IS_SIDEBAR (self));
+
+  g_set_object (&self->current, conversation);
+  select_current (self);
 }
 
 /* Ctrl+F: the search bar opens with the focus in it. */

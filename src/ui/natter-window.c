@@ -536,9 +536,6 @@ show_conversation (NatterWindow       *self,
   g_signal_connect_swapped (conversation, "notify::title", G_CALLBACK (update_title), self);
   g_signal_connect_swapped (conversation, "items-changed", G_CALLBACK (update_actions), self);
   g_signal_connect_swapped (conversation, "items-changed", G_CALLBACK (update_chat_page), self);
-  /* A new conversation joins the list with its first message. */
-  g_signal_connect_object (conversation, "notify::id", G_CALLBACK (natter_sidebar_select),
-                           self->sidebar, G_CONNECT_SWAPPED | G_CONNECT_AFTER);
 
   draft = g_object_get_data (G_OBJECT (conversation), DRAFT_KEY);
   natter_composer_set_text (NATTER_COMPOSER (self->composer), draft != NULL ? draft : "");
