@@ -5,6 +5,11 @@
  * Natter's own variables come first; the OpenAI and OpenRouter ones are
  * honoured so that a shell already set up for other tools works as it is.
  */
+#include "config.h"
+
+#include <locale.h>
+#include <glib/gi18n.h>
+
 #include "natter-environment.h"
 
 /* The first variable that is set and not empty wins. */
@@ -41,4 +46,23 @@ char *
 natter_environment_get_model (void)
 {
   return first_set ((const char *[]) { "NATTER_MODEL", NULL });
+}
+
+/**
+ * natter_environment_init_i18n:
+ *
+ * Sets the locale from the environment and binds Natter's translations.
+ * They are looked up in $NATTER_LOCALEDIR when it is set, so that a build
+ * tree (whose po/ folder holds the compiled catalogs) or a staged install
+ * can be run in another language; in the installed locale folder otherwise.
+ */
+void
+natter_environment_init_i18n (void)
+{
+  const char *localedir = g_getenv ("NATTER_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL && *localedir != '\0' ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
 }

@@ -12,4 +12,6 @@ char *natter_environment_get_base_url (void);
 char *natter_environment_get_api_key  (void);
 char *natter_environment_get_model    (void);
 
+void  natter_environment_init_i18n    (void);
+
 G_END_DECLS

@@ -4,11 +4,8 @@
  */
 #include "config.h"
 
-#include <locale.h>
-
-#include <glib/gi18n.h>
-
 #include "natter-application.h"
+#include "natter-environment.h"
 
 int
 main (int   argc,
@@ -16,10 +13,7 @@ main (int   argc,
 {
   g_autoptr(NatterApplication) application = NULL;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  natter_environment_init_i18n ();
 
   application = natter_application_new ();
   return g_application_run (G_APPLICATION (application), argc, argv);
