@@ -25,7 +25,12 @@ DATA_MARKS = {
 }
 
 
+SOURCE_SUFFIXES = ('.c', '.h', '.ui') + tuple(DATA_MARKS)
+
+
 def needs_translation(path):
+    if not path.endswith(SOURCE_SUFFIXES):
+        return False
     with open(os.path.join(root, path), encoding='utf-8') as f:
         text = f.read()
     if path.endswith(('.c', '.h')):

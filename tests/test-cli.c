@@ -7,9 +7,11 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
+#include <sqlite3.h>
 
 #include "natter-fake-provider.h"
 #include "natter-key-store.h"
+#include "natter-store.h"
 
 #define KEY "sk-secret-cli-4242"
 
@@ -17,6 +19,7 @@ typedef struct {
   NatterFakeProvider *provider;
   char               *base_url;
   char               *config_dir;
+  char               *data_dir;
   GPtrArray          *env;
 } Fixture;
 
@@ -63,6 +66,9 @@ fixture_set_up (Fixture       *f,
   f->config_dir = g_dir_make_tmp ("natter-cli-XXXXXX", NULL);
   g_ptr_array_add (f->env, g_strdup ("GSETTINGS_BACKEND=keyfile"));
   g_ptr_array_add (f->env, g_strconcat ("XDG_CONFIG_HOME=", f->config_dir, NULL));
+  /* The history, if a test makes one, in a folder of its own. */
+  f->data_dir = g_dir_make_tmp ("natter-cli-data-XXXXXX", NULL);
+  g_ptr_array_add (f->env, g_strconcat ("XDG_DATA_HOME=", f->data_dir, NULL));
   pass_through (f, "GSETTINGS_SCHEMA_DIR");
   /* The keyring, when the test runs inside tests/with-keyring.sh. */
   pass_through (f, "DBUS_SESSION_BUS_ADDRESS");
@@ -70,6 +76,24 @@ fixture_set_up (Fixture       *f,
   pass_through (f, "XDG_RUNTIME_DIR");
   pass_through (f, "GNOME_KEYRING_CONTROL");
   g_ptr_array_add (f->env, NULL);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR))
+        remove_tree (child);
+      else
+        g_remove (child);
+    }
+  g_rmdir (path);
 }
 
 static void
@@ -88,6 +112,8 @@ fixture_tear_down (Fixture       *f,
   g_rmdir (glib_dir);
   g_rmdir (f->config_dir);
   g_free (f->config_dir);
+  remove_tree (f->data_dir);
+  g_free (f->data_dir);
 }
 
 /* Writes what the app would have saved: one provider, the current one. */
@@ -600,25 +626,35 @@ read_some_cb (GObject      *source,
                              G_PRIORITY_DEFAULT, NULL, read_some_cb, in);
 }
 
+/* Runs natter-cli on a slow answer and presses Ctrl+C after "tok2 ". */
+static gint64
+interrupt_cli (Fixture            *f,
+               const char * const *args,
+               Interrupt          *in)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (200);
+
+  natter_fake_script_set_interval (script, 30);
+  natter_fake_provider_queue (f->provider, script);
+  in->out = g_string_new (NULL);
+  in->process = spawn_cli (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, args);
+  g_input_stream_read_async (g_subprocess_get_stdout_pipe (in->process), in->buffer, sizeof in->buffer,
+                             G_PRIORITY_DEFAULT, NULL, read_some_cb, in);
+  while (!in->eof)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (g_subprocess_wait (in->process, NULL, NULL));
+  return g_get_monotonic_time ();
+}
+
 static void
 test_ctrl_c (Fixture       *f,
              gconstpointer  data)
 {
-  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (200);
   Interrupt in = { 0 };
   gint64 exited_at;
 
-  natter_fake_script_set_interval (script, 30);
-  natter_fake_provider_queue (f->provider, script);
-  in.out = g_string_new (NULL);
-  in.process = spawn_cli (f, G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-                          (const char *[]) { "--base-url", f->base_url, "--model", "m", "Hi", NULL });
-  g_input_stream_read_async (g_subprocess_get_stdout_pipe (in.process), in.buffer, sizeof in.buffer,
-                             G_PRIORITY_DEFAULT, NULL, read_some_cb, &in);
-  while (!in.eof)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (g_subprocess_wait (in.process, NULL, NULL));
-  exited_at = g_get_monotonic_time ();
+  exited_at = interrupt_cli (f, (const char *[]) { "--base-url", f->base_url, "--model", "m", "Hi", NULL },
+                             &in);
 
   g_assert_true (in.interrupted);
   g_assert_cmpint (g_subprocess_get_exit_status (in.process), ==, 130);
@@ -751,6 +787,459 @@ test_unknown_provider (Fixture       *f,
   g_assert_nonnull (strstr (result.err, "nowhere"));
 }
 
+/* --- History (--save, --conversation, history) ----------------------------- */
+
+static char *
+history_path (Fixture *f)
+{
+  return g_build_filename (f->data_dir, "natter", "history.db", NULL);
+}
+
+/* "Conversation ID" on standard error, as --save prints it. */
+static gint64
+saved_id (const Result *result)
+{
+  const char *line = strstr (result->err, "Conversation ");
+
+  g_assert_nonnull (line);
+  return g_ascii_strtoll (line + strlen ("Conversation "), NULL, 10);
+}
+
+static gint64
+save_new (Fixture    *f,
+          const char *prompt)
+{
+  g_auto(Result) result = { 0 };
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--save", prompt, NULL },
+           &result);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_cmpstr (result.out, ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+  return saved_id (&result);
+}
+
+static NatterConversation *
+load_saved (Fixture *f,
+            gint64   id)
+{
+  g_autofree char *path = history_path (f);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterStore) store = natter_store_open (path, &error);
+  NatterConversation *conversation;
+
+  g_assert_no_error (error);
+  conversation = natter_store_load_conversation (store, id, &error);
+  g_assert_no_error (error);
+  return conversation;
+}
+
+static JsonObject *
+request_json (Fixture *f,
+              guint    i)
+{
+  const NatterFakeRequest *request = natter_fake_provider_get_request (f->provider, i);
+  g_autofree char *body = g_strndup (g_bytes_get_data (request->body, NULL), g_bytes_get_size (request->body));
+
+  return parse_line (body);
+}
+
+static void
+assert_request_message (JsonArray  *messages,
+                        guint       i,
+                        const char *role,
+                        const char *content)
+{
+  JsonObject *message = json_array_get_object_element (messages, i);
+
+  g_assert_cmpstr (json_object_get_string_member (message, "role"), ==, role);
+  g_assert_cmpstr (json_object_get_string_member (message, "content"), ==, content);
+}
+
+/* What --save kept is the context of --conversation: the provider receives
+ * the system prompt, the first exchange and the new question, with the
+ * stored temperature; and the new exchange is saved too. */
+static void
+test_save_then_continue (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_auto(Result) first = { 0 };
+  g_auto(Result) second = { 0 };
+  g_autofree char *id_text = NULL;
+  g_autoptr(JsonObject) request = NULL;
+  g_autoptr(GPtrArray) lines = NULL;
+  g_autoptr(NatterConversation) saved = NULL;
+  JsonObject *done;
+  JsonArray *messages;
+  gint64 id;
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--save",
+                                       "--system", "Be brief", "--temperature", "0.25",
+                                       "First question", NULL }, &first);
+  g_assert_cmpint (first.status, ==, 0);
+  g_assert_cmpstr (first.out, ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+  id = saved_id (&first);
+  g_assert_cmpint (id, >, 0);
+
+  id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--json",
+                                       "--conversation", id_text, "Second question", NULL }, &second);
+  g_assert_cmpint (second.status, ==, 0);
+  /* Only a new conversation announces itself. */
+  g_assert_null (strstr (second.err, "Conversation"));
+  lines = parse_lines (second.out);
+  g_assert_cmpuint (lines->len, ==, 9);
+  g_assert_cmpstr (type_of (lines, 0), ==, "delta");
+  done = g_ptr_array_index (lines, 8);
+  g_assert_cmpstr (type_of (lines, 8), ==, "done");
+  g_assert_cmpstr (json_object_get_string_member (done, "finish_reason"), ==, "stop");
+  g_assert_cmpint (json_object_get_int_member (done, "conversation_id"), ==, id);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (done, "usage"),
+                                               "completion_tokens"), ==, 8);
+
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 2);
+  request = request_json (f, 1);
+  g_assert_cmpfloat (json_object_get_double_member (request, "temperature"), ==, 0.25);
+  messages = json_object_get_array_member (request, "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 4);
+  assert_request_message (messages, 0, "system", "Be brief");
+  assert_request_message (messages, 1, "user", "First question");
+  assert_request_message (messages, 2, "assistant", "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+  assert_request_message (messages, 3, "user", "Second question");
+
+  saved = load_saved (f, id);
+  g_assert_cmpstr (natter_conversation_get_title (saved), ==, "First question");
+  g_assert_cmpstr (natter_conversation_get_system_prompt (saved), ==, "Be brief");
+  g_assert_cmpfloat (natter_conversation_get_temperature (saved), ==, 0.25);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (saved)), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    g_assert_cmpint (natter_message_get_state (natter_conversation_get_message (saved, i)), ==,
+                     NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (saved, 2)), ==,
+                   "Second question");
+  g_assert_cmpstr (natter_message_get_model (natter_conversation_get_message (saved, 3)), ==,
+                   "natter-fake-1");
+}
+
+/* Without --save nothing is kept, and no history file is made. */
+static void
+test_no_history_without_save (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_auto(Result) result = { 0 };
+  g_autofree char *path = history_path (f);
+
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "Hi", NULL }, &result);
+  g_assert_cmpint (result.status, ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  /* Nor by looking at a history that is not there. */
+  {
+    g_auto(Result) list = { 0 };
+    g_auto(Result) json = { 0 };
+    g_auto(Result) search = { 0 };
+
+    run_cli (f, NULL, (const char *[]) { "history", NULL }, &list);
+    run_cli (f, NULL, (const char *[]) { "history", "--json", NULL }, &json);
+    run_cli (f, NULL, (const char *[]) { "history", "search", "Hi", NULL }, &search);
+    g_assert_cmpint (list.status, ==, 0);
+    g_assert_cmpstr (list.out, ==, "");
+    g_assert_cmpint (json.status, ==, 0);
+    g_assert_cmpstr (json.out, ==, "[]\n");
+    g_assert_cmpint (search.status, ==, 0);
+    g_assert_cmpstr (search.out, ==, "");
+  }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_history_list (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_auto(Result) plain = { 0 };
+  g_auto(Result) json = { 0 };
+  g_auto(Result) more = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *alpha_text = NULL;
+  JsonArray *array;
+  JsonObject *item;
+  gint64 alpha, beta;
+
+  alpha = save_new (f, "Alpha question");
+  beta = save_new (f, "Beta question\twith a tab");
+  g_assert_cmpint (alpha, !=, beta);
+  /* Continuing Alpha makes it the most recent. */
+  alpha_text = g_strdup_printf ("%" G_GINT64_FORMAT, alpha);
+  run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--conversation",
+                                       alpha_text, "--max-tokens", "99", "Alpha again", NULL }, &more);
+  g_assert_cmpint (more.status, ==, 0);
+
+  run_cli (f, NULL, (const char *[]) { "history", NULL }, &plain);
+  g_assert_cmpint (plain.status, ==, 0);
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT "\tAlpha question\n"
+                              "%" G_GINT64_FORMAT "\tBeta question with a tab\n", alpha, beta);
+  g_assert_cmpstr (plain.out, ==, expected);
+  g_assert_cmpstr (plain.err, ==, "");
+
+  run_cli (f, NULL, (const char *[]) { "--json", "history", NULL }, &json);
+  g_assert_cmpint (json.status, ==, 0);
+  json_parser_load_from_data (parser, json.out, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  item = json_array_get_object_element (array, 0);
+  g_assert_cmpint (json_object_get_int_member (item, "id"), ==, alpha);
+  g_assert_cmpstr (json_object_get_string_member (item, "title"), ==, "Alpha question");
+  g_assert_true (json_object_get_null_member (item, "system_prompt"));
+  g_assert_true (json_object_get_null_member (item, "temperature"));
+  /* --max-tokens given with --conversation is kept with it. */
+  g_assert_cmpint (json_object_get_int_member (item, "max_tokens"), ==, 99);
+  item = json_array_get_object_element (array, 1);
+  g_assert_cmpint (json_object_get_int_member (item, "id"), ==, beta);
+  g_assert_cmpstr (json_object_get_string_member (item, "title"), ==, "Beta question with a tab");
+}
+
+static void
+test_history_search (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_auto(Result) plain = { 0 };
+  g_auto(Result) answers = { 0 };
+  g_auto(Result) json = { 0 };
+  g_auto(Result) none = { 0 };
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = NULL;
+  g_auto(GStrv) lines = NULL;
+  JsonArray *array, *matches;
+  JsonObject *item, *match;
+  gint64 platypus, other;
+
+  platypus = save_new (f, "Où vit l’ornithorynque ?");
+  other = save_new (f, "Something else entirely");
+
+  /* Not a terminal: the match is between brackets. */
+  run_cli (f, NULL, (const char *[]) { "history", "search", "ornithorynque", NULL }, &plain);
+  g_assert_cmpint (plain.status, ==, 0);
+  expected = g_strdup_printf ("%" G_GINT64_FORMAT "\t0\tOù vit l’ornithorynque ?\tOù vit l’[ornithorynque] ?\n",
+                              platypus);
+  g_assert_cmpstr (plain.out, ==, expected);
+
+  /* Answers are found too, at their position. */
+  run_cli (f, NULL, (const char *[]) { "history", "search", "tok3", "tok4", NULL }, &answers);
+  g_assert_cmpint (answers.status, ==, 0);
+  lines = g_strsplit (answers.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(GStrv) fields = g_strsplit (lines[i], "\t", -1);
+
+      g_assert_cmpuint (g_strv_length (fields), ==, 4);
+      g_assert_true (g_ascii_strtoll (fields[0], NULL, 10) == platypus ||
+                     g_ascii_strtoll (fields[0], NULL, 10) == other);
+      g_assert_cmpstr (fields[1], ==, "1");
+      g_assert_nonnull (strstr (fields[3], "[tok3] [tok4]"));
+    }
+
+  run_cli (f, NULL, (const char *[]) { "history", "search", "--json", "ornithorynque", NULL }, &json);
+  g_assert_cmpint (json.status, ==, 0);
+  json_parser_load_from_data (parser, json.out, -1, &error);
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  item = json_array_get_object_element (array, 0);
+  g_assert_cmpint (json_object_get_int_member (item, "conversation_id"), ==, platypus);
+  g_assert_cmpint (json_object_get_int_member (item, "position"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (item, "title"), ==, "Où vit l’ornithorynque ?");
+  g_assert_cmpstr (json_object_get_string_member (item, "snippet"), ==, "Où vit l’ornithorynque ?");
+  /* Offsets in characters: "Où vit l’" is 9 of them. */
+  matches = json_object_get_array_member (item, "matches");
+  g_assert_cmpuint (json_array_get_length (matches), ==, 1);
+  match = json_array_get_object_element (matches, 0);
+  g_assert_cmpint (json_object_get_int_member (match, "start"), ==, 9);
+  g_assert_cmpint (json_object_get_int_member (match, "end"), ==, 22);
+
+  run_cli (f, NULL, (const char *[]) { "history", "search", "nowhere-to-be-found", NULL }, &none);
+  g_assert_cmpint (none.status, ==, 0);
+  g_assert_cmpstr (none.out, ==, "");
+}
+
+static void
+test_unknown_conversation (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autofree char *path = history_path (f);
+
+  /* No history yet: none is made for a conversation that cannot be in it. */
+  {
+    g_auto(Result) result = { 0 };
+
+    run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m",
+                                         "--conversation", "5", "Hi", NULL }, &result);
+    g_assert_cmpint (result.status, ==, 2);
+    g_assert_nonnull (strstr (result.err, "no conversation 5"));
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+
+  save_new (f, "The only one");
+  {
+    g_auto(Result) result = { 0 };
+
+    run_cli (f, NULL, (const char *[]) { "--base-url", f->base_url, "--model", "m",
+                                         "--conversation", "99", "Hi", NULL }, &result);
+    g_assert_cmpint (result.status, ==, 2);
+    g_assert_cmpstr (result.out, ==, "");
+    g_assert_true (g_str_has_prefix (result.err, "natter-cli: "));
+    g_assert_nonnull (strstr (result.err, "no conversation 99"));
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_cli (f, NULL, (const char *[]) { "--conversation", "-4", "Hi", NULL }, &result);
+    g_assert_cmpint (result.status, ==, 2);
+  }
+  {
+    g_auto(Result) result = { 0 };
+
+    run_cli (f, NULL, (const char *[]) { "history", "search", NULL }, &result);
+    g_assert_cmpint (result.status, ==, 2);
+  }
+  /* Only the first --save reached the provider. */
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+}
+
+/* Every command that reads or writes the history fails with the store's
+ * message and leaves @path exactly as it was. */
+static void
+assert_history_refused (Fixture    *f,
+                        const char *path,
+                        const char *message)
+{
+  const char *const cases[][8] = {
+    { "history", NULL },
+    { "history", "--json", NULL },
+    { "history", "search", "notes", NULL },
+    { "--base-url", f->base_url, "--model", "m", "--save", "Hi", NULL },
+    { "--base-url", f->base_url, "--model", "m", "--conversation", "1", "Hi", NULL },
+  };
+  g_autofree char *before = NULL;
+  gsize before_length;
+  g_autofree char *wal = g_strconcat (path, "-wal", NULL);
+
+  g_assert_true (g_file_get_contents (path, &before, &before_length, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Result) result = { 0 };
+      g_autofree char *after = NULL;
+      gsize after_length;
+
+      run_cli (f, NULL, cases[i], &result);
+      g_assert_cmpint (result.status, ==, 1);
+      g_assert_cmpstr (result.out, ==, "");
+      g_assert_true (g_str_has_prefix (result.err, "natter-cli: "));
+      g_assert_nonnull (strstr (result.err, message));
+
+      g_assert_true (g_file_get_contents (path, &after, &after_length, NULL));
+      g_assert_cmpmem (after, after_length, before, before_length);
+      g_assert_false (g_file_test (wal, G_FILE_TEST_EXISTS));
+    }
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 0);
+}
+
+static void
+test_corrupt_history (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autofree char *path = history_path (f);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GString) notes = g_string_new (NULL);
+
+  for (guint i = 0; i < 200; i++)
+    g_string_append_printf (notes, "Line %u of someone's notes, not a database.\n", i);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, notes->str, notes->len, NULL));
+
+  assert_history_refused (f, path, "damaged");
+}
+
+static void
+test_newer_history (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *path = history_path (f);
+  g_autofree char *dir = g_path_get_dirname (path);
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE future (x); PRAGMA user_version = 99;",
+                                 NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (db);
+
+  assert_history_refused (f, path, "newer version of Natter");
+}
+
+/* Another program holds the history (here: this test, in the middle of a
+ * write): natter-cli says so after a short wait instead of hanging. */
+static void
+test_locked_history (Fixture       *f,
+                     gconstpointer  data)
+{
+  g_autofree char *path = history_path (f);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_auto(Result) result = { 0 };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  gsize before_length, after_length;
+  sqlite3 *db = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_cmpint (sqlite3_open (path, &db), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_exec (db, "CREATE TABLE other (x)", NULL, NULL, NULL), ==, SQLITE_OK);
+  /* Read before locking: closing any descriptor of the file in this
+   * process would drop the lock (POSIX locks are per process). */
+  g_assert_true (g_file_get_contents (path, &before, &before_length, NULL));
+  g_assert_cmpint (sqlite3_exec (db, "BEGIN EXCLUSIVE", NULL, NULL, NULL), ==, SQLITE_OK);
+
+  run_cli (f, NULL, (const char *[]) { "history", NULL }, &result);
+  sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+  sqlite3_close (db);
+
+  g_assert_cmpint (result.status, ==, 1);
+  g_assert_nonnull (strstr (result.err, "in use by another program"));
+  g_assert_true (g_file_get_contents (path, &after, &after_length, NULL));
+  g_assert_cmpmem (after, after_length, before, before_length);
+}
+
+/* Ctrl+C with --save: the partial answer is kept, stopped, exactly as
+ * printed. */
+static void
+test_ctrl_c_saves_stopped (Fixture       *f,
+                           gconstpointer  data)
+{
+  Interrupt in = { 0 };
+  g_autoptr(NatterConversation) saved = NULL;
+  NatterMessage *answer;
+
+  interrupt_cli (f, (const char *[]) { "--base-url", f->base_url, "--model", "m", "--save", "Hi", NULL }, &in);
+  g_assert_true (in.interrupted);
+  g_assert_cmpint (g_subprocess_get_exit_status (in.process), ==, 130);
+  g_assert_true (g_str_has_prefix (in.out->str, "tok0 tok1 tok2 "));
+
+  saved = load_saved (f, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (saved)), ==, 2);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (saved, 0)), ==, "Hi");
+  answer = natter_conversation_get_message (saved, 1);
+  g_assert_cmpint (natter_message_get_state (answer), ==, NATTER_MESSAGE_STATE_STOPPED);
+  g_assert_cmpstr (natter_message_get_content (answer), ==, in.out->str);
+
+  while (natter_fake_provider_get_n_hangups (f->provider) < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_string_free (in.out, TRUE);
+  g_object_unref (in.process);
+}
+
 /* --- Other commands ----------------------------------------------------- */
 
 static void
@@ -837,6 +1326,15 @@ main (int   argc,
   ADD ("models", test_models);
   ADD ("sse-decode", test_sse_decode);
   ADD ("sse-decode-not-a-stream", test_sse_decode_not_a_stream);
+  ADD ("history/save-then-continue", test_save_then_continue);
+  ADD ("history/none-without-save", test_no_history_without_save);
+  ADD ("history/list", test_history_list);
+  ADD ("history/search", test_history_search);
+  ADD ("history/unknown-conversation", test_unknown_conversation);
+  ADD ("history/corrupt", test_corrupt_history);
+  ADD ("history/newer", test_newer_history);
+  ADD ("history/locked", test_locked_history);
+  ADD ("history/ctrl-c-saves-stopped", test_ctrl_c_saves_stopped);
 
   return g_test_run ();
 }

@@ -27,6 +27,7 @@ struct _NatterCliOutput
   gboolean wrote_content;
   gboolean in_reasoning;
   char     last_content_char;
+  gint64   conversation_id;  /* 0 when the answer is not kept */
 };
 
 NatterCliOutput *
@@ -44,6 +45,15 @@ void
 natter_cli_output_free (NatterCliOutput *output)
 {
   g_free (output);
+}
+
+/* With --save or --conversation, the closing line names the conversation,
+ * so that a script can continue it. */
+void
+natter_cli_output_set_conversation_id (NatterCliOutput *output,
+                                       gint64           conversation_id)
+{
+  output->conversation_id = conversation_id;
 }
 
 static void
@@ -211,6 +221,27 @@ add_int (JsonBuilder *builder,
   json_builder_add_int_value (builder, value);
 }
 
+static void
+add_conversation_id (NatterCliOutput *output,
+                     JsonBuilder     *builder)
+{
+  if (output->conversation_id > 0)
+    add_int (builder, "conversation_id", output->conversation_id);
+}
+
+static void
+add_nullable_int (JsonBuilder *builder,
+                  const char  *name,
+                  gint64       value,
+                  gboolean     is_set)
+{
+  json_builder_set_member_name (builder, name);
+  if (is_set)
+    json_builder_add_int_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
 void
 natter_cli_output_done (NatterCliOutput  *output,
                         NatterChatStream *stream)
@@ -239,21 +270,53 @@ natter_cli_output_done (NatterCliOutput  *output,
     json_builder_add_null_value (builder);
   add_int (builder, "duration_ms", natter_chat_stream_get_duration_us (stream) / 1000);
   add_int (builder, "chunks", natter_chat_stream_get_n_chunks (stream));
+  add_conversation_id (output, builder);
   json_builder_end_object (builder);
   print_json_line (builder);
 }
 
-static void
-add_nullable_int (JsonBuilder *builder,
-                  const char  *name,
-                  gint64       value,
-                  gboolean     is_set)
+/* The answer of a kept conversation ends as the app records it: the same
+ * keys as natter_cli_output_done(), with null for what a message does not
+ * keep (the response id, the chunk count, tool calls). */
+void
+natter_cli_output_done_message (NatterCliOutput *output,
+                                NatterMessage   *answer)
 {
-  json_builder_set_member_name (builder, name);
-  if (is_set)
-    json_builder_add_int_value (builder, value);
+  g_autoptr(JsonBuilder) builder = NULL;
+  gint64 prompt_tokens = natter_message_get_prompt_tokens (answer);
+  gint64 completion_tokens = natter_message_get_completion_tokens (answer);
+  gint64 ttft_us = natter_message_get_ttft_us (answer);
+  gint64 duration_us = natter_message_get_duration_us (answer);
+
+  if (!output->json)
+    {
+      end_plain_content (output);
+      return;
+    }
+
+  builder = json_builder_new_immutable ();
+  json_builder_begin_object (builder);
+  add_nullable_string (builder, "type", "done");
+  add_nullable_string (builder, "finish_reason", natter_message_get_finish_reason (answer));
+  json_builder_set_member_name (builder, "usage");
+  if (prompt_tokens >= 0 || completion_tokens >= 0)
+    {
+      json_builder_begin_object (builder);
+      add_nullable_int (builder, "prompt_tokens", prompt_tokens, prompt_tokens >= 0);
+      add_nullable_int (builder, "completion_tokens", completion_tokens, completion_tokens >= 0);
+      json_builder_end_object (builder);
+    }
   else
     json_builder_add_null_value (builder);
+  add_nullable_string (builder, "tool_calls", NULL);
+  add_nullable_string (builder, "id", NULL);
+  add_nullable_string (builder, "model", natter_message_get_model (answer));
+  add_nullable_int (builder, "ttft_ms", ttft_us / 1000, ttft_us >= 0);
+  add_nullable_int (builder, "duration_ms", duration_us / 1000, duration_us >= 0);
+  add_nullable_int (builder, "chunks", 0, FALSE);
+  add_conversation_id (output, builder);
+  json_builder_end_object (builder);
+  print_json_line (builder);
 }
 
 void
@@ -278,6 +341,7 @@ natter_cli_output_error (NatterCliOutput  *output,
   add_nullable_int (builder, "status", status, status != 0);
   add_nullable_string (builder, "message", error->message);
   add_nullable_int (builder, "retry_after", retry_after, retry_after >= 0);
+  add_conversation_id (output, builder);
   json_builder_end_object (builder);
   print_json_line (builder);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "natter-chat-stream.h"
+#include "natter-message.h"
 
 G_BEGIN_DECLS
 
@@ -12,6 +13,9 @@ typedef struct _NatterCliOutput NatterCliOutput;
 
 NatterCliOutput *natter_cli_output_new        (gboolean          json);
 void             natter_cli_output_free       (NatterCliOutput  *output);
+void             natter_cli_output_set_conversation_id
+                                              (NatterCliOutput  *output,
+                                               gint64            conversation_id);
 void             natter_cli_output_delta      (NatterCliOutput  *output,
                                                const char       *text);
 void             natter_cli_output_reasoning  (NatterCliOutput  *output,
@@ -21,6 +25,9 @@ void             natter_cli_output_retry      (NatterCliOutput  *output,
                                                guint             delay_ms);
 void             natter_cli_output_done       (NatterCliOutput  *output,
                                                NatterChatStream *stream);
+void             natter_cli_output_done_message
+                                              (NatterCliOutput  *output,
+                                               NatterMessage    *answer);
 void             natter_cli_output_error      (NatterCliOutput  *output,
                                                NatterChatStream *stream,
                                                const GError     *error);

@@ -13,8 +13,10 @@
 
 #include "natter-api-error.h"
 #include "natter-chat-stream.h"
+#include "natter-cli-history.h"
 #include "natter-cli-output.h"
 #include "natter-environment.h"
+#include "natter-history.h"
 #include "natter-key-store.h"
 #include "natter-provider-list.h"
 #include "natter-provider-preset.h"
@@ -41,17 +43,26 @@ typedef struct {
   int       retries;
   int       chunk_size;
   gboolean  json;
+  gboolean  save;
+  gint64    conversation_id;  /* -1 when not given */
   char    **args;
   /* Resolved: the kept provider whose key is looked up in the keyring. */
   char     *key_provider_id;
 } Options;
 
 typedef struct {
-  GMainLoop        *loop;
-  GCancellable     *cancellable;
-  NatterCliOutput  *output;
-  NatterChatStream *stream;
-  int               exit_status;
+  GMainLoop          *loop;
+  GCancellable       *cancellable;
+  NatterCliOutput    *output;
+  NatterChatStream   *stream;
+  int                 exit_status;
+  /* With --save or --conversation: the answer goes into a conversation of
+   * the history, saved as it streams, as in the app. */
+  NatterHistory      *history;
+  NatterConversation *conversation;
+  NatterMessage      *answer;
+  guint               n_retries;
+  gboolean            save_failed;
 } Run;
 
 static void
@@ -152,10 +163,15 @@ parse_options (Options  *options,
       N_("Retries before the first token (default 3)"), N_("N") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &options->json,
       N_("Print one JSON object per line"), NULL },
+    { "save", 0, 0, G_OPTION_ARG_NONE, &options->save,
+      N_("Keep the conversation in Natter’s history; its id is printed on standard error"), NULL },
+    { "conversation", 0, 0, G_OPTION_ARG_INT64, &options->conversation_id,
+      N_("Continue the conversation with this id from Natter’s history, and keep the answer in it"),
+      N_("ID") },
     { "chunk-size", 0, 0, G_OPTION_ARG_INT, &options->chunk_size,
       N_("sse-decode: bytes per feed (default 4096)"), N_("N") },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &options->args, NULL,
-      N_("[PROMPT] | models | providers | sse-decode") },
+    { G_OPTION_REMAINING, 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING_ARRAY, &options->args, NULL,
+      N_("[PROMPT] | models | providers | history [search TEXT] | sse-decode") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -163,6 +179,25 @@ parse_options (Options  *options,
   g_option_context_set_summary (context,
                                 _("Streams an answer from an OpenAI-compatible provider.\n"
                                   "The prompt comes from the arguments, else from standard input."));
+  g_option_context_set_description (context,
+    _("History (shared with the Natter app):\n"
+      "  natter-cli --save PROMPT           start a kept conversation; “Conversation ID”\n"
+      "                                     is printed on standard error\n"
+      "  natter-cli --conversation ID PROMPT\n"
+      "                                     continue it: its system prompt, settings and\n"
+      "                                     messages are the context; --system,\n"
+      "                                     --temperature and --max-tokens change them\n"
+      "  natter-cli history                 one line per conversation, most recent first:\n"
+      "                                     ID<tab>TITLE\n"
+      "  natter-cli history search TEXT     messages with all the words, best first:\n"
+      "                                     ID<tab>POSITION<tab>TITLE<tab>SNIPPET, the\n"
+      "                                     position counted from 0; matched words are\n"
+      "                                     bold on a terminal, else between [ and ]\n"
+      "With --json, “history” prints one JSON array. Kept answers are saved while\n"
+      "they stream; one stopped with Ctrl+C stays saved as stopped.\n"
+      "\n"
+      "Exit status: 0 done, 1 API, network, stream or history error, 2 usage error\n"
+      "or unknown conversation, 130 interrupted with Ctrl+C."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   return g_option_context_parse (context, argc, argv, error);
 }
@@ -180,6 +215,8 @@ validate_options (const Options *options)
     return _("--retries must be between 0 and 100");
   if (options->chunk_size <= 0)
     return _("--chunk-size must be a positive number");
+  if (options->conversation_id != -1 && options->conversation_id <= 0)
+    return _("--conversation takes the id of a conversation (see “natter-cli history”)");
   return NULL;
 }
 
@@ -282,6 +319,188 @@ stream_done_cb (GObject      *source,
   g_main_loop_quit (run->loop);
 }
 
+/* --- A kept conversation (--save, --conversation) ------------------------ */
+
+static void
+answer_content_cb (NatterMessage *answer,
+                   guint          offset,
+                   const char    *text,
+                   Run           *run)
+{
+  natter_cli_output_delta (run->output, text);
+}
+
+static void
+answer_reasoning_cb (NatterMessage *answer,
+                     guint          offset,
+                     const char    *text,
+                     Run           *run)
+{
+  natter_cli_output_reasoning (run->output, text);
+}
+
+/* The conversation marks the wait before a retry on the answer. */
+static void
+answer_retry_cb (NatterMessage *answer,
+                 GParamSpec    *pspec,
+                 Run           *run)
+{
+  guint delay_ms = natter_message_get_retry_delay_ms (answer);
+
+  if (delay_ms > 0)
+    natter_cli_output_retry (run->output, ++run->n_retries, delay_ms);
+}
+
+/* The answer joins the conversation just before its request goes out. */
+static void
+messages_changed_cb (GListModel *messages,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     Run        *run)
+{
+  NatterMessage *last;
+
+  if (added == 0)
+    return;
+  last = natter_conversation_get_message (run->conversation, position + added - 1);
+  if (natter_message_get_role (last) != NATTER_ROLE_ASSISTANT || last == run->answer)
+    return;
+  if (run->answer != NULL)
+    g_signal_handlers_disconnect_by_data (run->answer, run);
+  g_set_object (&run->answer, last);
+  g_signal_connect (last, "content-appended", G_CALLBACK (answer_content_cb), run);
+  g_signal_connect (last, "reasoning-appended", G_CALLBACK (answer_reasoning_cb), run);
+  g_signal_connect (last, "notify::retry-delay-ms", G_CALLBACK (answer_retry_cb), run);
+}
+
+/* A new conversation gets its id when its first message is saved. */
+static void
+conversation_saved_cb (NatterConversation *conversation,
+                       GParamSpec         *pspec,
+                       Run                *run)
+{
+  gint64 id = natter_conversation_get_id (conversation);
+  g_autofree char *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+
+  if (id == 0)
+    return;
+  natter_cli_output_set_conversation_id (run->output, id);
+  /* TRANSLATORS: %s is the conversation's id, for --conversation */
+  fprintf (stderr, _("Conversation %s\n"), id_text);
+  fflush (stderr);
+}
+
+static void
+save_failed_cb (NatterHistory *history,
+                const GError  *error,
+                Run           *run)
+{
+  fprintf (stderr, _("natter-cli: the conversation may not be kept: %s\n"), error->message);
+  run->save_failed = TRUE;
+}
+
+static void
+answer_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Run *run = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(NatterMessage) answer =
+    natter_conversation_send_finish (NATTER_CONVERSATION (source), result, &error);
+
+  if (answer == NULL)
+    {
+      run_failed (run, NULL, error);
+      return;
+    }
+  natter_cli_output_done_message (run->output, answer);
+  g_main_loop_quit (run->loop);
+}
+
+static void
+apply_settings (const Options      *options,
+                NatterConversation *conversation)
+{
+  if (options->system != NULL)
+    natter_conversation_set_system_prompt (conversation, options->system);
+  if (options->temperature >= 0)
+    natter_conversation_set_temperature (conversation, options->temperature);
+  if (options->max_tokens > 0)
+    natter_conversation_set_max_tokens (conversation, options->max_tokens);
+}
+
+/* Opens the history and the conversation the answer goes into: the one
+ * --conversation names, else a new one. Returns an exit status, EXIT_OK
+ * when ready; a history that cannot be opened is left as it is. */
+static int
+open_conversation (const Options *options,
+                   Run           *run)
+{
+  gboolean continuing = options->conversation_id > 0;
+  g_autoptr(NatterStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Continuing needs a history that exists: none is created for it. */
+  store = natter_cli_history_open_store (!continuing, &error);
+  if (store != NULL)
+    run->history = natter_history_new (store, &error);
+  if (error != NULL)
+    {
+      fprintf (stderr, "natter-cli: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+
+  if (continuing)
+    {
+      NatterConversation *conversation =
+        run->history != NULL ? natter_history_lookup (run->history, options->conversation_id) : NULL;
+      g_autofree char *id_text = g_strdup_printf ("%" G_GINT64_FORMAT, options->conversation_id);
+
+      if (conversation == NULL)
+        {
+          fprintf (stderr, _("natter-cli: there is no conversation %s in the history; "
+                             "“natter-cli history” lists them\n"), id_text);
+          return EXIT_USAGE;
+        }
+      if (!natter_history_open (run->history, conversation, &error))
+        {
+          fprintf (stderr, "natter-cli: %s\n", error->message);
+          return EXIT_FAILED;
+        }
+      run->conversation = g_object_ref (conversation);
+      natter_cli_output_set_conversation_id (run->output, options->conversation_id);
+    }
+  else
+    {
+      run->conversation = natter_history_create (run->history);
+      g_signal_connect (run->conversation, "notify::id", G_CALLBACK (conversation_saved_cb), run);
+    }
+
+  apply_settings (options, run->conversation);
+  g_signal_connect (run->history, "save-failed", G_CALLBACK (save_failed_cb), run);
+  g_signal_connect (run->conversation, "items-changed", G_CALLBACK (messages_changed_cb), run);
+  return EXIT_OK;
+}
+
+static void
+close_conversation (Run *run)
+{
+  if (run->answer != NULL)
+    g_signal_handlers_disconnect_by_data (run->answer, run);
+  if (run->conversation != NULL)
+    g_signal_handlers_disconnect_by_data (run->conversation, run);
+  g_clear_object (&run->answer);
+  g_clear_object (&run->conversation);
+  /* Disposing the history writes whatever is still pending. */
+  if (run->history != NULL)
+    g_signal_handlers_disconnect_by_data (run->history, run);
+  g_clear_object (&run->history);
+}
+
+/* --- Asking ----------------------------------------------------------- */
+
 static void
 start_chat (Run           *run,
             NatterClient  *client,
@@ -289,7 +508,18 @@ start_chat (Run           *run,
             const char    *model,
             const char    *prompt)
 {
-  g_autoptr(NatterChatRequest) request = natter_chat_request_new (model);
+  g_autoptr(NatterChatRequest) request = NULL;
+
+  /* The same path as the app's: the user's message is saved before the
+   * request goes, and the answer is checkpointed as it streams. */
+  if (run->conversation != NULL)
+    {
+      natter_conversation_send_async (run->conversation, client, model, prompt, run->cancellable,
+                                      answer_done_cb, run);
+      return;
+    }
+
+  request = natter_chat_request_new (model);
 
   if (options->system != NULL)
     natter_chat_request_add_message (request, "system", options->system);
@@ -368,11 +598,15 @@ command_chat (const Options *options,
   g_autofree char *prompt = read_prompt (options);
   const NatterProviderPreset *preset = natter_provider_preset_find_by_url (options->base_url);
   const char *model = options->model;
+  int status;
 
   if (!g_utf8_validate (prompt, -1, NULL))
     return usage_error (_("the prompt is not valid UTF-8"));
   if (*g_strstrip (prompt) == '\0')
     return usage_error (_("the prompt is empty"));
+  if ((options->save || options->conversation_id > 0) &&
+      (status = open_conversation (options, run)) != EXIT_OK)
+    return status;
 
   if (model == NULL && preset != NULL)
     model = preset->default_model;
@@ -387,7 +621,15 @@ command_chat (const Options *options,
       pending->prompt = g_steal_pointer (&prompt);
       natter_client_list_models_async (client, run->cancellable, default_model_cb, pending);
     }
-  return run_main_loop (run);
+  status = run_main_loop (run);
+
+  /* The answer's last state (stopped by Ctrl+C, failed, complete) is
+   * written once the main loop is idle, which it will not be again. */
+  if (run->history != NULL)
+    natter_history_flush (run->history);
+  if (run->save_failed && status == EXIT_OK)
+    status = EXIT_FAILED;
+  return status;
 }
 
 static int
@@ -465,6 +707,48 @@ command_providers (NatterProviderList *providers)
   return EXIT_OK;
 }
 
+/* --- natter-cli history [search TEXT] ------------------------------------ */
+
+/* "history" alone or followed by "search"; other words after "history"
+ * are a prompt. */
+static gboolean
+is_history_command (const Options *options)
+{
+  return options->args != NULL && g_strcmp0 (options->args[0], "history") == 0 &&
+         (options->args[1] == NULL || g_strcmp0 (options->args[1], "search") == 0);
+}
+
+/* Reads the history without creating it, so that looking leaves no file. */
+static int
+command_history (const Options *options)
+{
+  g_autoptr(NatterStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (options->args[1] != NULL)
+    {
+      if (options->args[2] == NULL)
+        return usage_error (_("“history search” needs the words to look for"));
+      text = g_strjoinv (" ", options->args + 2);
+    }
+
+  store = natter_cli_history_open_store (FALSE, &error);
+  if (error == NULL)
+    {
+      if (text != NULL)
+        natter_cli_history_print_matches (store, text, options->json, &error);
+      else
+        natter_cli_history_print_list (store, options->json, &error);
+    }
+  if (error != NULL)
+    {
+      fprintf (stderr, "natter-cli: %s\n", error->message);
+      return EXIT_FAILED;
+    }
+  return EXIT_OK;
+}
+
 /* --- The key of a kept provider ------------------------------------------ */
 
 typedef struct {
@@ -508,7 +792,7 @@ dispatch (Options *options)
   g_autoptr(NatterCliOutput) output = natter_cli_output_new (options->json);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
-  Run run = { loop, cancellable, output, NULL, EXIT_OK };
+  Run run = { .loop = loop, .cancellable = cancellable, .output = output, .exit_status = EXIT_OK };
   int status;
 
   if (is_command (options, "sse-decode"))
@@ -520,6 +804,7 @@ dispatch (Options *options)
     status = command_chat (options, &run);
 
   g_clear_object (&run.stream);
+  close_conversation (&run);
   return status;
 }
 
@@ -528,7 +813,7 @@ main (int   argc,
       char *argv[])
 {
   g_auto(Options) options = {
-    .temperature = -1, .stall_timeout = NATTER_CLIENT_DEFAULT_STALL_TIMEOUT_MS / 1000,
+    .temperature = -1, .conversation_id = -1, .stall_timeout = NATTER_CLIENT_DEFAULT_STALL_TIMEOUT_MS / 1000,
     .retries = NATTER_CLIENT_DEFAULT_MAX_RETRIES, .chunk_size = 4096,
   };
   g_autoptr(GError) error = NULL;
@@ -545,6 +830,8 @@ main (int   argc,
     return usage_error (error->message);
   if ((invalid = validate_options (&options)) != NULL)
     return usage_error (invalid);
+  if (is_history_command (&options))
+    return command_history (&options);
 
   settings = natter_settings_new_if_installed ();
   providers = settings != NULL ? natter_provider_list_new (settings) : NULL;

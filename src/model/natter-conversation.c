@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "natter-chat-stream.h"
 #include "natter-conversation.h"
@@ -754,6 +755,17 @@ natter_conversation_title_for_text (const char *text)
     }
   if (title->len == 0)
     return NULL;
+  /* Words that filled every character leave no room for the ellipsis:
+   * the last one goes, or a lone word loses its last character. */
+  if (cut && title_chars >= max_chars)
+    {
+      const char *space = strrchr (title->str, ' ');
+
+      if (space != NULL)
+        g_string_truncate (title, space - title->str);
+      else
+        g_string_truncate (title, g_utf8_offset_to_pointer (title->str, max_chars - 1) - title->str);
+    }
   if (cut)
     g_string_append (title, "…");
   return g_string_free (g_steal_pointer (&title), FALSE);

@@ -7,6 +7,9 @@
  *
  *  - a message appended is written at once, before anything else happens
  *    (the user's message is in the file before its request is sent);
+ *    one that could not be written is written with the next change, after
+ *    the ones before it: the file always holds the start of the
+ *    conversation, each message at its index;
  *  - a streaming answer is checkpointed as it grows, at most
  *    NATTER_AUTOSAVE_CHECKPOINT_MS after any change;
  *  - an answer that stops streaming (complete, stopped, failed) is written
@@ -37,6 +40,7 @@ struct _NatterAutosave
   NatterStore        *store;
   NatterConversation *conversation;
   GPtrArray          *trackers;       /* of Tracker, in the order of the messages */
+  guint               n_saved;        /* trackers before this one are in the file */
   gboolean            failing;        /* the last write failed; said once */
 };
 
@@ -66,6 +70,31 @@ report (NatterAutosave *self,
 
 /* --- Messages ------------------------------------------------------------ */
 
+static gboolean ensure_conversation_saved (NatterAutosave *self);
+
+/* Appends the messages that are not in the file yet, in order, as they
+ * are now; stops at the first that fails, to keep the order. */
+static void
+save_new_messages (NatterAutosave *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  for (; self->n_saved < self->trackers->len; self->n_saved++)
+    {
+      Tracker *tracker = g_ptr_array_index (self->trackers, self->n_saved);
+
+      if (!ensure_conversation_saved (self))
+        return;
+      tracker->id = natter_store_append_message (self->store,
+                                                 natter_conversation_get_id (self->conversation),
+                                                 tracker->message, &error);
+      tracker->saved_at_us = g_get_monotonic_time ();
+      report (self, error);
+      if (tracker->id == 0)
+        return;
+    }
+}
+
 static void
 save_message (Tracker *tracker)
 {
@@ -75,7 +104,10 @@ save_message (Tracker *tracker)
   g_clear_handle_id (&tracker->source_id, g_source_remove);
   tracker->final_pending = FALSE;
   if (tracker->id == 0)
-    return;
+    {
+      save_new_messages (self);
+      return;
+    }
   natter_store_update_message (self->store, tracker->id, tracker->message, &error);
   tracker->saved_at_us = g_get_monotonic_time ();
   report (self, error);
@@ -121,6 +153,16 @@ message_changed_cb (NatterMessage *message,
                                         save_message_cb, tracker);
 }
 
+/* Text arriving does not notify: each piece is a signal of its own. */
+static void
+message_appended_cb (NatterMessage *message,
+                     guint          offset,
+                     const char    *text,
+                     Tracker       *tracker)
+{
+  message_changed_cb (message, NULL, tracker);
+}
+
 static Tracker *
 tracker_new (NatterAutosave *self,
              NatterMessage  *message,
@@ -133,6 +175,8 @@ tracker_new (NatterAutosave *self,
   tracker->id = id;
   tracker->saved_at_us = g_get_monotonic_time ();
   g_signal_connect (message, "notify", G_CALLBACK (message_changed_cb), tracker);
+  g_signal_connect (message, "content-appended", G_CALLBACK (message_appended_cb), tracker);
+  g_signal_connect (message, "reasoning-appended", G_CALLBACK (message_appended_cb), tracker);
   return tracker;
 }
 
@@ -174,25 +218,19 @@ messages_changed_cb (GListModel     *model,
       /* Conversations only lose messages from the end. */
       g_warn_if_fail (position + removed == self->trackers->len);
       g_ptr_array_remove_range (self->trackers, position, removed);
+      self->n_saved = MIN (self->n_saved, position);
       if (natter_conversation_get_id (self->conversation) != 0)
         natter_store_delete_messages_from (self->store, natter_conversation_get_id (self->conversation),
                                            position, &error);
-      report (self, g_steal_pointer (&error));
+      report (self, error);
+      g_clear_error (&error);
     }
 
   for (guint i = 0; i < added; i++)
-    {
-      NatterMessage *message = natter_conversation_get_message (self->conversation, position + i);
-      gint64 id = 0;
-
-      if (ensure_conversation_saved (self))
-        {
-          id = natter_store_append_message (self->store, natter_conversation_get_id (self->conversation),
-                                            message, &error);
-          report (self, g_steal_pointer (&error));
-        }
-      g_ptr_array_insert (self->trackers, position + i, tracker_new (self, message, id));
-    }
+    g_ptr_array_insert (self->trackers, position + i,
+                        tracker_new (self, natter_conversation_get_message (self->conversation, position + i), 0));
+  if (added > 0)
+    save_new_messages (self);
 }
 
 /* --- The conversation ------------------------------------------------------ */
@@ -207,7 +245,7 @@ settings_changed_cb (NatterConversation *conversation,
   if (natter_conversation_get_id (conversation) == 0)
     return;
   natter_store_save_conversation (self->store, conversation, &error);
-  report (self, g_steal_pointer (&error));
+  report (self, error);
 }
 
 /* --- GObject ------------------------------------------------------------- */
@@ -258,7 +296,9 @@ natter_autosave_init (NatterAutosave *self)
  * @store: where to save
  * @conversation: what to save; it may be new (id 0) and empty
  * @message_ids: (nullable) (element-type gint64): the ids of the messages
- *   already in @conversation, as natter_store_load_messages() gave them
+ *   already in @conversation, as natter_store_load_messages() gave them;
+ *   %NULL if they are not in the file yet (they are added with the first
+ *   change)
  *
  * Returns: (transfer full): an autosave that lasts as long as it is kept;
  *   pending checkpoints are written when it goes
@@ -284,6 +324,7 @@ natter_autosave_new (NatterStore        *store,
     g_ptr_array_add (self->trackers,
                      tracker_new (self, natter_conversation_get_message (conversation, i),
                                   message_ids != NULL ? g_array_index (message_ids, gint64, i) : 0));
+  self->n_saved = message_ids != NULL ? n_messages : 0;
 
   g_signal_connect (conversation, "items-changed", G_CALLBACK (messages_changed_cb), self);
   g_signal_connect (conversation, "notify::title", G_CALLBACK (settings_changed_cb), self);

@@ -532,6 +532,20 @@ natter_store_init (NatterStore *self)
 }
 
 /**
+ * natter_store_dup_default_path:
+ *
+ * Where the app and natter-cli keep the history: history.db in the
+ * "natter" folder of the user's data directory (~/.local/share by default).
+ *
+ * Returns: (transfer full): the path
+ */
+char *
+natter_store_dup_default_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "natter", "history.db", NULL);
+}
+
+/**
  * natter_store_open:
  * @path: the database file; it and its folder are created if missing
  *

@@ -44,6 +44,7 @@ typedef struct {
 #define NATTER_TYPE_STORE (natter_store_get_type ())
 G_DECLARE_FINAL_TYPE (NatterStore, natter_store, NATTER, STORE, GObject)
 
+char               *natter_store_dup_default_path    (void);
 NatterStore        *natter_store_open                (const char     *path,
                                                       GError        **error);
 

@@ -323,7 +323,7 @@ bind_conversation_settings (NatterApplication  *self,
 static void
 open_history (NatterApplication *self)
 {
-  g_autofree char *path = g_build_filename (g_get_user_data_dir (), "natter", "history.db", NULL);
+  g_autofree char *path = natter_store_dup_default_path ();
   g_autoptr(NatterStore) store = natter_store_open (path, &self->history_error);
 
   if (store != NULL)

@@ -752,6 +752,9 @@ respond_stream (NatterFakeProvider *self,
   if (soup_message_headers_get_content_type (headers, NULL) == NULL)
     soup_message_headers_set_content_type (headers, "text/event-stream", NULL);
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+  /* libsoup looks each chunk to write up from the start of what it kept,
+   * which made long streams quadratic: keep nothing once written. */
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
 
   /* Stealing the connection looks up the peer's address, which fails with
    * a warning once the socket is shut down: have it looked up now. */
