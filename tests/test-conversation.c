@@ -839,6 +839,425 @@ test_no_reference_left (Fixture       *f,
   g_assert_null (answer);
 }
 
+/* --- Bulk append, Stop, regenerate, edit, Continue ------------------------------ */
+
+static void
+test_append_all (void)
+{
+  g_autoptr(NatterConversation) conversation = natter_conversation_new ();
+  GListModel *model = G_LIST_MODEL (conversation);
+  ModelLog log = { g_string_new (NULL), 0 };
+  g_autoptr(GPtrArray) messages = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GPtrArray) none = g_ptr_array_new ();
+  g_autoptr(NatterMessage) first = natter_message_new (NATTER_ROLE_USER, "first");
+
+  natter_conversation_append (conversation, first);
+  g_signal_connect (model, "items-changed", G_CALLBACK (log_items_changed_cb), &log);
+  g_signal_connect (model, "notify::n-items", G_CALLBACK (log_n_items_cb), &log);
+
+  /* Nothing to add is no change. */
+  natter_conversation_append_all (conversation, none);
+  g_assert_cmpstr (log.changes->str, ==, "");
+  g_assert_cmpuint (log.n_items_notified, ==, 0);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *text = g_strdup_printf ("loaded %u", i);
+
+      g_ptr_array_add (messages, natter_message_new (i % 2 ? NATTER_ROLE_ASSISTANT : NATTER_ROLE_USER,
+                                                     text));
+    }
+  /* A long conversation loads in one change, not one per message. */
+  natter_conversation_append_all (conversation, messages);
+  g_assert_cmpstr (log.changes->str, ==, "1-0+3 ");
+  g_assert_cmpuint (log.n_items_notified, ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 4);
+  g_assert_true (natter_conversation_get_message (conversation, 0) == first);
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (natter_conversation_get_message (conversation, i + 1) == g_ptr_array_index (messages, i));
+
+  /* The conversation holds its own references. */
+  g_ptr_array_set_size (messages, 0);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (conversation, 3)), ==,
+                   "loaded 2");
+  g_string_free (log.changes, TRUE);
+}
+
+static void
+wait_for_content (Fixture *f)
+{
+  while (f->answer == NULL || natter_message_get_content_length (f->answer) == 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+test_stop (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (50);
+  g_autoptr(GString) all = g_string_new (NULL);
+  g_autofree char *partial = NULL;
+
+  for (guint i = 0; i < 50; i++)
+    g_string_append_printf (all, "tok%u ", i);
+
+  /* Nothing streams: nothing to stop. */
+  natter_conversation_stop (f->conversation);
+  g_assert_cmpstr (f->streaming_log->str, ==, "");
+
+  natter_fake_script_set_interval (script, 20);
+  natter_fake_provider_queue (f->provider, script);
+  f->done = FALSE;
+  /* No cancellable: Stop reaches the answer anyway. */
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "Count to fifty", NULL,
+                                  send_done_cb, f);
+  wait_for_content (f);
+  natter_conversation_stop (f->conversation);
+  /* Twice is once. */
+  natter_conversation_stop (f->conversation);
+  iterate_until (&f->done, 20000);
+
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (natter_message_get_state (f->answer), ==, NATTER_MESSAGE_STATE_STOPPED);
+  g_assert_cmpuint (natter_message_get_content_length (f->answer), >, 0);
+  g_assert_cmpuint (natter_message_get_content_length (f->answer), <, all->len);
+  g_assert_true (g_str_has_prefix (all->str, natter_message_get_content (f->answer)));
+  g_assert_null (natter_message_get_error (f->answer));
+  g_assert_false (natter_conversation_is_streaming (f->conversation));
+  g_assert_cmpstr (f->streaming_log->str, ==, "on off ");
+  wait_for_hangups (f, 1);
+  partial = g_strdup (natter_message_get_content (f->answer));
+
+  /* A Stop that comes late changes nothing, and the next send is not
+   * stopped by the one before. */
+  natter_conversation_stop (f->conversation);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (f->conversation, 1)),
+                   ==, partial);
+  send (f, "Next");
+  g_assert_no_error (f->error);
+  g_assert_cmpint (natter_message_get_state (f->answer), ==, NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+}
+
+static void
+regenerate (Fixture *f)
+{
+  f->done = FALSE;
+  natter_conversation_regenerate_async (f->conversation, f->client, MODEL, f->cancellable,
+                                        send_done_cb, f);
+  iterate_until (&f->done, 20000);
+}
+
+static void
+edit (Fixture    *f,
+      guint       position,
+      const char *text)
+{
+  f->done = FALSE;
+  natter_conversation_edit_async (f->conversation, f->client, MODEL, position, text, f->cancellable,
+                                  send_done_cb, f);
+  iterate_until (&f->done, 20000);
+}
+
+static void
+continue_answer (Fixture *f)
+{
+  f->done = FALSE;
+  natter_conversation_continue_async (f->conversation, f->client, MODEL, f->cancellable,
+                                      send_done_cb, f);
+  iterate_until (&f->done, 20000);
+}
+
+static void
+test_regenerate (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) other = natter_fake_script_new_completion (3);
+  g_autoptr(NatterMessage) old_answer = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+
+  regenerate (f);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 0);
+
+  send (f, "Hello");
+  g_assert_no_error (f->error);
+  old_answer = g_object_ref (f->answer);
+
+  /* Unlike retry, regenerate replaces a complete answer. */
+  natter_fake_provider_queue (f->provider, other);
+  regenerate (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  g_assert_true (f->answer != old_answer);
+  g_assert_true (f->result == f->answer);
+  g_assert_true (natter_conversation_get_message (f->conversation, 1) == f->answer);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 ");
+  g_assert_cmpint (natter_message_get_state (f->answer), ==, NATTER_MESSAGE_STATE_COMPLETE);
+  /* The old one is untouched, only dropped. */
+  g_assert_cmpstr (natter_message_get_content (old_answer), ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+  first = describe_received (f, 0);
+  second = describe_received (f, 1);
+  g_assert_cmpstr (second, ==, first);
+  g_assert_cmpstr (second, ==, "system: Be brief.\nuser: Hello\n");
+
+  /* A question left without an answer gets one. */
+  natter_conversation_truncate (f->conversation, 1);
+  regenerate (f);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  g_assert_cmpint (natter_message_get_state (f->answer), ==, NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 3);
+}
+
+static void
+test_regenerate_while_streaming (Fixture       *f,
+                                 gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (5);
+  Second second = { FALSE, NULL };
+
+  natter_fake_script_set_interval (script, 20);
+  natter_fake_provider_queue (f->provider, script);
+  f->done = FALSE;
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "First", f->cancellable,
+                                  send_done_cb, f);
+  natter_conversation_regenerate_async (f->conversation, f->client, MODEL, NULL, second_done_cb, &second);
+  iterate_until (&second.done, 5000);
+  g_assert_error (second.error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error (&second.error);
+
+  /* The answer being written was neither dropped nor disturbed. */
+  iterate_until (&f->done, 20000);
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 tok3 tok4 ");
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+}
+
+static void
+test_edit (Fixture       *f,
+           gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) other = natter_fake_script_new_completion (2);
+  g_autofree char *received = NULL;
+  NatterMessage *first_answer;
+
+  send (f, "First");
+  send (f, "Second");
+  g_assert_no_error (f->error);
+  first_answer = natter_conversation_get_message (f->conversation, 1);
+
+  natter_fake_provider_queue (f->provider, other);
+  edit (f, 2, "Second, edited");
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 4);
+  g_assert_true (natter_conversation_get_message (f->conversation, 1) == first_answer);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (f->conversation, 2)), ==,
+                   "Second, edited");
+  g_assert_true (natter_conversation_get_message (f->conversation, 3) == f->answer);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 ");
+  received = describe_received (f, 2);
+  g_assert_cmpstr (received, ==,
+                   "system: Be brief.\n"
+                   "user: First\n"
+                   "assistant: tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 \n"
+                   "user: Second, edited\n");
+
+  /* The first message too; the title stays the first prompt's. */
+  edit (f, 0, "Only");
+  g_assert_no_error (f->error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (f->conversation, 0)), ==,
+                   "Only");
+  g_assert_cmpstr (natter_conversation_get_title (f->conversation), ==, "First");
+}
+
+static void
+test_edit_errors (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) slow = natter_fake_script_new_completion (5);
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  Second second = { FALSE, NULL };
+
+  send (f, "First");
+  g_assert_no_error (f->error);
+  before = describe_request (f->conversation);
+
+  /* An answer is not the user's to edit. */
+  edit (f, 1, "Rewritten answer");
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (f->error->message, !=, "");
+  /* Nor is a message that is not there. */
+  edit (f, 2, "Past the end");
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  edit (f, G_MAXUINT, "Far past the end");
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  /* An empty message is not sent. */
+  edit (f, 0, "");
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+
+  /* None of that changed anything or asked anything. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  after = describe_request (f->conversation);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+
+  /* While an answer streams, nothing is cut from under it. */
+  natter_fake_script_set_interval (slow, 20);
+  natter_fake_provider_queue (f->provider, slow);
+  f->done = FALSE;
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "Second", f->cancellable,
+                                  send_done_cb, f);
+  natter_conversation_edit_async (f->conversation, f->client, MODEL, 0, "Edited", NULL,
+                                  second_done_cb, &second);
+  iterate_until (&second.done, 5000);
+  g_assert_error (second.error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error (&second.error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 4);
+  iterate_until (&f->done, 20000);
+  g_assert_no_error (f->error);
+  g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (f->conversation, 0)), ==,
+                   "First");
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 tok3 tok4 ");
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 2);
+}
+
+static void
+test_continue (Fixture       *f,
+               gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) stalled = natter_fake_script_new (200);
+  g_autoptr(NatterFakeScript) rest = natter_fake_script_new (200);
+  g_autoptr(NatterMessage) stopped = NULL;
+  g_autofree char *received = NULL;
+
+  natter_fake_script_add_content (stalled, "Roses are red, ");
+  natter_fake_script_set_ending (stalled, NATTER_FAKE_ENDING_STALL);
+  natter_fake_provider_queue (f->provider, stalled);
+  f->done = FALSE;
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "A poem", NULL, send_done_cb, f);
+  wait_for_content (f);
+  natter_conversation_stop (f->conversation);
+  iterate_until (&f->done, 20000);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  stopped = g_object_ref (f->answer);
+  g_assert_true (natter_conversation_can_continue (f->conversation));
+
+  natter_fake_script_add_content (rest, "violets are blue.");
+  natter_fake_script_add_finish (rest, "stop");
+  natter_fake_script_add_done (rest);
+  natter_fake_provider_queue (f->provider, rest);
+  continue_answer (f);
+  g_assert_no_error (f->error);
+
+  /* The same message, grown at its end; no new message. */
+  g_assert_true (f->result == stopped);
+  g_assert_true (f->answer == stopped);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 2);
+  g_assert_cmpstr (natter_message_get_content (stopped), ==, "Roses are red, violets are blue.");
+  g_assert_cmpstr (f->appended->str, ==, "Roses are red, violets are blue.");
+  g_assert_cmpint (natter_message_get_state (stopped), ==, NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_cmpstr (natter_message_get_finish_reason (stopped), ==, "stop");
+  g_assert_cmpstr (f->streaming_log->str, ==, "on off on off ");
+
+  received = describe_received (f, 1);
+  g_assert_true (g_str_has_prefix (received,
+                                   "system: Be brief.\n"
+                                   "user: A poem\n"
+                                   "assistant: Roses are red, \n"
+                                   "user: Continue"));
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+}
+
+static void
+test_continue_errors (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) empty_stall = natter_fake_script_new (200);
+  g_autoptr(NatterFakeScript) slow = natter_fake_script_new_completion (5);
+  g_autoptr(NatterFakeScript) failing = error_script (401, "{\"error\":{\"message\":\"Invalid API key\"}}");
+  Second second = { FALSE, NULL };
+
+  /* Nothing to continue. */
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+  continue_answer (f);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (f->error->message, !=, "");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 0);
+
+  /* A complete answer, ended by the model. */
+  send (f, "Hello");
+  g_assert_no_error (f->error);
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+  continue_answer (f);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 tok3 tok4 tok5 tok6 tok7 ");
+
+  /* An answer stopped before its first word has nothing to go on from. */
+  natter_fake_script_set_ending (empty_stall, NATTER_FAKE_ENDING_STALL);
+  natter_fake_provider_queue (f->provider, empty_stall);
+  f->done = FALSE;
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "Say nothing", NULL,
+                                  send_done_cb, f);
+  while (natter_fake_provider_get_n_requests (f->provider) < 2)
+    g_main_context_iteration (NULL, TRUE);
+  natter_conversation_stop (f->conversation);
+  iterate_until (&f->done, 20000);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "");
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+  continue_answer (f);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+
+  /* Nor has one that failed before saying anything. */
+  natter_fake_provider_queue (f->provider, failing);
+  send (f, "Fail");
+  g_assert_error (f->error, NATTER_API_ERROR, NATTER_API_ERROR_UNAUTHORIZED);
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+  continue_answer (f);
+  g_assert_error (f->error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 3);
+
+  /* While an answer streams, it cannot be continued. */
+  natter_fake_script_set_interval (slow, 20);
+  natter_fake_provider_queue (f->provider, slow);
+  f->done = FALSE;
+  natter_conversation_send_async (f->conversation, f->client, MODEL, "Count", f->cancellable,
+                                  send_done_cb, f);
+  wait_for_content (f);
+  g_assert_false (natter_conversation_can_continue (f->conversation));
+  natter_conversation_continue_async (f->conversation, f->client, MODEL, NULL, second_done_cb, &second);
+  iterate_until (&second.done, 5000);
+  g_assert_error (second.error, G_IO_ERROR, G_IO_ERROR_PENDING);
+  g_clear_error (&second.error);
+  iterate_until (&f->done, 20000);
+  g_assert_no_error (f->error);
+  g_assert_cmpstr (natter_message_get_content (f->answer), ==, "tok0 tok1 tok2 tok3 tok4 ");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->conversation)), ==, 8);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 4);
+}
+
+static void
+test_send_sets_title (Fixture       *f,
+                      gconstpointer  data)
+{
+  g_assert_null (natter_conversation_get_title (f->conversation));
+  send (f, "  What is   GLib?\nAnd GIO?");
+  g_assert_cmpstr (natter_conversation_get_title (f->conversation), ==, "What is GLib?");
+  /* Only the first prompt names the conversation. */
+  send (f, "Something else");
+  g_assert_cmpstr (natter_conversation_get_title (f->conversation), ==, "What is GLib?");
+  /* And a name the user gave stays. */
+  natter_conversation_truncate (f->conversation, 0);
+  natter_conversation_set_title (f->conversation, "Mine");
+  send (f, "A new start");
+  g_assert_cmpstr (natter_conversation_get_title (f->conversation), ==, "Mine");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -865,6 +1284,15 @@ main (int   argc,
   ADD ("send-while-streaming", test_send_while_streaming);
   ADD ("send-empty", test_send_empty);
   ADD ("no-reference-left", test_no_reference_left);
+  g_test_add_func ("/natter/conversation/append-all", test_append_all);
+  ADD ("stop", test_stop);
+  ADD ("regenerate", test_regenerate);
+  ADD ("regenerate-while-streaming", test_regenerate_while_streaming);
+  ADD ("edit", test_edit);
+  ADD ("edit-errors", test_edit_errors);
+  ADD ("continue", test_continue);
+  ADD ("continue-errors", test_continue_errors);
+  ADD ("send-sets-title", test_send_sets_title);
 
   return g_test_run ();
 }
