@@ -119,9 +119,10 @@ natter_api_error_new_for_status (guint       status,
   if (provider_message == NULL || *provider_message == '\0')
     return g_error_new_literal (NATTER_API_ERROR, code_for_status (status), sentence);
 
-  /* Translators: the first %s is a sentence naming the HTTP status, the
-   * second what the provider's server said, in its own language. */
   return g_error_new (NATTER_API_ERROR, code_for_status (status),
+                      /* Translators: the first %s is a sentence naming the HTTP
+                       * status, the second what the provider's server said, in
+                       * its own language. */
                       _("%s The provider said: “%s”"), sentence, provider_message);
 }
 
@@ -192,6 +193,147 @@ json_member_string (JsonObject *object,
       json_node_get_value_type (node) == G_TYPE_STRING)
     return json_node_get_string (node);
   return NULL;
+}
+
+/* Far deeper than any chunk or error body nests, and far from the depth at
+ * which json-glib, recursing once per level, runs out of stack. */
+#define JSON_MAX_DEPTH 512
+
+#define JSON_SPACE " \t\r\n"
+
+/* The code unit of the "\uXXXX" escape at @p, or -1 if there is none. */
+static int
+unicode_escape (const char *p)
+{
+  int value = 0;
+
+  if (p[0] != '\\' || p[1] != 'u')
+    return -1;
+  for (int i = 2; i < 6; i++)
+    {
+      int digit = g_ascii_xdigit_value (p[i]);
+
+      if (digit < 0)
+        return -1;
+      value = value * 16 + digit;
+    }
+  return value;
+}
+
+/* Moves @p from the opening quote of a string to its closing quote.  Only
+ * JSON's escapes are let through (json-glib also reads octal ones, which
+ * make bytes that are not UTF-8), and only whole surrogate pairs: json-glib
+ * takes the escape after a surrogate for its pair without looking, so it
+ * swallows the character after a lone one (even the closing quote), decodes
+ * it to bytes that are not UTF-8, and leaks the string when the two are no
+ * pair. */
+static gboolean
+skip_string (const char **p)
+{
+  const char *q;
+
+  for (q = *p + 1; *q != '"'; q++)
+    {
+      int unit;
+
+      if (*q == '\0')
+        return FALSE;
+      if (*q != '\\')
+        continue;
+      if (q[1] != '\0' && strchr ("\"\\/bfnrt", q[1]) != NULL)
+        {
+          q++;
+          continue;
+        }
+      unit = unicode_escape (q);
+      if (unit < 0)
+        return FALSE;
+      if (unit >= 0xD800 && unit <= 0xDFFF)
+        {
+          int low = unicode_escape (q + 6);
+
+          if (unit > 0xDBFF || low < 0xDC00 || low > 0xDFFF)
+            return FALSE;
+          q += 6;
+        }
+      q += 5;
+    }
+  *p = q;
+  return TRUE;
+}
+
+/* Whether @text holds at most one top-level value, nested at most
+ * JSON_MAX_DEPTH deep, with no string json-glib mishandles.  Only brackets
+ * and strings are followed: outside strings, a bracket may open at the top
+ * level only as the first thing, and only white space may follow the value
+ * it opens.  Comments and single quotes, which json-glib reads and JSON does
+ * not have, are refused rather than followed. */
+static gboolean
+holds_one_json_value (const char *text)
+{
+  const char *p = text;
+  const char *start;
+  guint depth = 0;
+
+  if (g_str_has_prefix (p, "\xEF\xBB\xBF"))
+    p += 3;
+  p += strspn (p, JSON_SPACE);
+  start = p;
+
+  for (; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          if (!skip_string (&p))
+            return FALSE;
+          break;
+        case '{':
+        case '[':
+          if ((depth == 0 && p != start) || depth == JSON_MAX_DEPTH)
+            return FALSE;
+          depth++;
+          break;
+        case '}':
+        case ']':
+          if (depth == 0)
+            return FALSE;
+          if (--depth == 0)
+            return p[1 + strspn (p + 1, JSON_SPACE)] == '\0';
+          break;
+        case '/':
+        case '\'':
+          return FALSE;
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}
+
+/**
+ * natter_api_load_json:
+ * @parser: a parser
+ * @text: JSON text from a server, valid UTF-8
+ *
+ * Loads @text as json_parser_load_from_data() does, unless json-glib 1.6
+ * (Debian 12's) would mishandle it: it takes "{…} {…}" for JSON and leaks
+ * every top-level value after the first, it leaks or garbles strings with
+ * escapes JSON does not have or with lone surrogates, and it overflows the
+ * stack on brackets nested some tens of thousands deep.  A server must not
+ * be able to grow our memory with each event, nor crash us with one, and
+ * the strings of what is loaded are valid UTF-8.
+ *
+ * Returns: whether @text was loaded
+ */
+gboolean
+natter_api_load_json (JsonParser *parser,
+                      const char *text)
+{
+  g_return_val_if_fail (JSON_IS_PARSER (parser), FALSE);
+  g_return_val_if_fail (text != NULL, FALSE);
+
+  return holds_one_json_value (text) && json_parser_load_from_data (parser, text, -1, NULL);
 }
 
 /* {"error":{"message":…}}, {"error":"…"}, {"message":…} and {"detail":…}
@@ -267,7 +409,7 @@ natter_api_error_parse_body (const char *body,
 
   text = g_utf8_make_valid (body, length);
   parser = json_parser_new_immutable ();
-  if (json_parser_load_from_data (parser, text, -1, NULL))
+  if (natter_api_load_json (parser, text))
     {
       message = message_from_json (json_parser_get_root (parser));
       return message != NULL ? collapse_whitespace (message, SUMMARY_MAX_CHARS * 5) : NULL;

@@ -37,11 +37,15 @@ struct _NatterChatStream
   GBytes             *body;
   SoupMessage        *message;
   GInputStream       *input;
+  gboolean            pollable;
+  guint8             *read_buffer;
+  GSource            *read_source;
   guint8             *error_body;
   NatterSseParser    *parser;
   NatterChunkDecoder *decoder;
   GError             *decode_error;
   GSource            *stall_source;
+  gint64              last_read_us;
   GSource            *wait_source;
   GSource            *wait_cancel_source;
   gboolean            stalled;
@@ -98,11 +102,112 @@ clear_source (GSource **source)
 static void
 close_response (NatterChatStream *self)
 {
+  clear_source (&self->read_source);
   if (self->input != NULL)
     g_input_stream_close (self->input, NULL, NULL);
   g_clear_object (&self->input);
   g_clear_object (&self->message);
   g_clear_pointer (&self->error_body, g_free);
+}
+
+/* --- Draining ------------------------------------------------------------ */
+
+/* After [DONE] the answer is complete, but the body has not quite ended:
+ * the last chunk of a chunked body comes a moment later.  Closing the body
+ * before it would make libsoup drop the connection, and the server see the
+ * client hang up, so the end is read in the background, for a short while
+ * and a few bytes at most; then the connection can serve the next request. */
+
+#define DRAIN_TIMEOUT_MS 1000
+#define DRAIN_MAX_SIZE   65536
+
+typedef struct {
+  GInputStream *input;
+  GCancellable *cancellable;
+  GMainContext *context;
+  GSource      *timeout;
+  gsize         n_bytes;
+} Drain;
+
+static void
+drain_free (Drain *drain)
+{
+  clear_source (&drain->timeout);
+  g_input_stream_close (drain->input, NULL, NULL);
+  g_object_unref (drain->input);
+  g_object_unref (drain->cancellable);
+  g_main_context_unref (drain->context);
+  g_free (drain);
+}
+
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  Drain *drain = user_data;
+
+  g_cancellable_cancel (drain->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean drain_readable_cb (GObject  *stream,
+                                   gpointer  user_data);
+
+/* Reads what has come; frees @drain at the end of the body, or on an
+ * error, a timeout or too much data. */
+static void
+drain_step (Drain *drain)
+{
+  GPollableInputStream *input = G_POLLABLE_INPUT_STREAM (drain->input);
+  char buffer[4096];
+  GSource *source;
+
+  for (;;)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (input, buffer, sizeof buffer,
+                                                           drain->cancellable, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      if (n <= 0 || (drain->n_bytes += n) > DRAIN_MAX_SIZE)
+        {
+          drain_free (drain);
+          return;
+        }
+    }
+
+  source = g_pollable_input_stream_create_source (input, drain->cancellable);
+  g_source_set_callback (source, G_SOURCE_FUNC (drain_readable_cb), drain, NULL);
+  g_source_attach (source, drain->context);
+  g_source_unref (source);
+}
+
+static gboolean
+drain_readable_cb (GObject  *stream,
+                   gpointer  user_data)
+{
+  drain_step (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes the body from @self, which may then finish at once. */
+static void
+drain_response (NatterChatStream *self)
+{
+  Drain *drain;
+
+  if (!self->pollable)
+    return;
+
+  clear_source (&self->read_source);
+  drain = g_new0 (Drain, 1);
+  drain->input = g_steal_pointer (&self->input);
+  drain->cancellable = g_cancellable_new ();
+  drain->context = g_main_context_ref (g_task_get_context (self->task));
+  drain->timeout = g_timeout_source_new (DRAIN_TIMEOUT_MS);
+  g_source_set_callback (drain->timeout, drain_timeout_cb, drain, NULL);
+  g_source_attach (drain->timeout, drain->context);
+  drain_step (drain);
 }
 
 /* Drops everything a run holds but what its getters report afterwards. */
@@ -116,6 +221,7 @@ clear_run_state (NatterChatStream *self,
   clear_source (&self->stall_source);
   clear_source (&self->wait_source);
   clear_source (&self->wait_cancel_source);
+  g_clear_pointer (&self->read_buffer, g_free);
   if (user_cancellable != NULL)
     g_cancellable_disconnect (user_cancellable, self->user_cancelled_id);
   self->user_cancelled_id = 0;
@@ -150,10 +256,13 @@ finish_error (NatterChatStream *self,
 static GError *
 cancelled_error (NatterChatStream *self)
 {
+  guint seconds = (natter_client_get_stall_timeout_ms (self->client) + 999) / 1000;
+
   if (self->stalled)
     return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_STALLED,
-                        _("The provider sent nothing for %u seconds."),
-                        (natter_client_get_stall_timeout_ms (self->client) + 999) / 1000);
+                        g_dngettext (GETTEXT_PACKAGE, "The provider sent nothing for %u second.",
+                                     "The provider sent nothing for %u seconds.", seconds),
+                        seconds);
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Stopped"));
 }
 
@@ -268,10 +377,23 @@ stall_dispatch (GSource     *source,
 
 static GSourceFuncs stall_source_funcs = { NULL, NULL, stall_dispatch, NULL, NULL, NULL };
 
+static gint64
+stall_timeout_us (NatterChatStream *self)
+{
+  return (gint64) natter_client_get_stall_timeout_ms (self->client) * 1000;
+}
+
 static gboolean
 stalled_cb (gpointer user_data)
 {
   NatterChatStream *self = user_data;
+  gint64 deadline = self->last_read_us + stall_timeout_us (self);
+
+  if (deadline > g_get_monotonic_time ())
+    {
+      g_source_set_ready_time (self->stall_source, deadline);
+      return G_SOURCE_CONTINUE;
+    }
 
   self->stalled = TRUE;
   g_cancellable_cancel (self->io_cancellable);
@@ -279,17 +401,24 @@ stalled_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Called on every byte received: moving a deadline costs nothing, unlike
- * making a new timeout source per read. */
+/* Called on every read.  Moving the deadline each time would cost a
+ * wake-up of the main context (g_source_set_ready_time() writes to its
+ * eventfd, and the next poll returns at once): the deadline stays, and when
+ * it is reached the timer moves it past the last read instead. */
 static void
 touch_stall_timer (NatterChatStream *self)
 {
-  gint64 timeout_us = (gint64) natter_client_get_stall_timeout_ms (self->client) * 1000;
+  if (self->stall_source != NULL)
+    {
+      /* The main loop's time of this iteration: no clock read per read. */
+      self->last_read_us = g_source_get_time (self->stall_source);
+      return;
+    }
 
-  if (self->stall_source == NULL)
-    self->stall_source = attach_source (self, g_source_new (&stall_source_funcs, sizeof (GSource)),
-                                        stalled_cb);
-  g_source_set_ready_time (self->stall_source, g_get_monotonic_time () + timeout_us);
+  self->stall_source = attach_source (self, g_source_new (&stall_source_funcs, sizeof (GSource)),
+                                      stalled_cb);
+  self->last_read_us = g_get_monotonic_time ();
+  g_source_set_ready_time (self->stall_source, self->last_read_us + stall_timeout_us (self));
 }
 
 /* --- Events -------------------------------------------------------------- */
@@ -380,13 +509,13 @@ end_of_body (NatterChatStream *self)
                                              _("The answer was cut off: the connection ended before the provider finished.")));
 }
 
-static void
+/* Returns whether to read on. */
+static gboolean
 consume (NatterChatStream *self,
-         GBytes           *bytes)
+         const char       *data,
+         gsize             size)
 {
   g_autoptr(GError) error = NULL;
-  gsize size;
-  const char *data = g_bytes_get_data (bytes, &size);
 
   self->n_bytes += size;
   if (!natter_sse_parser_feed (self->parser, data, size, &error))
@@ -396,9 +525,37 @@ consume (NatterChatStream *self,
   else if (self->decode_error != NULL)
     finish_error (self, g_steal_pointer (&self->decode_error));
   else if (natter_chunk_decoder_is_done (self->decoder))
-    finish_ok (self);
+    {
+      drain_response (self);
+      finish_ok (self);
+    }
   else
-    read_next (self);
+    return TRUE;
+  return FALSE;
+}
+
+/* Takes what one read gave: @n bytes in the read buffer, or @error.
+ * Returns whether to read on. */
+static gboolean
+take_read (NatterChatStream *self,
+           gssize            n,
+           const GError     *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    finish_error (self, cancelled_error (self));
+  else if (error != NULL)
+    fail_or_retry (self,
+                   g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_TRUNCATED,
+                                _("The answer was cut off: %s"), error->message),
+                   TRUE);
+  else if (n == 0)
+    end_of_body (self);
+  else
+    {
+      touch_stall_timer (self);
+      return consume (self, (const char *) self->read_buffer, n);
+    }
+  return FALSE;
 }
 
 static void
@@ -408,30 +565,58 @@ read_cb (GObject      *source,
 {
   g_autoptr(NatterChatStream) self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
 
-  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    finish_error (self, cancelled_error (self));
-  else if (error != NULL)
-    fail_or_retry (self,
-                   g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_TRUNCATED,
-                                _("The answer was cut off: %s"), error->message),
-                   TRUE);
-  else if (g_bytes_get_size (bytes) == 0)
-    end_of_body (self);
-  else
-    {
-      touch_stall_timer (self);
-      consume (self, bytes);
-    }
+  if (take_read (self, n, error))
+    read_next (self);
 }
 
+static gboolean
+readable_cb (GObject  *stream,
+             gpointer  user_data)
+{
+  NatterChatStream *self = user_data;
+
+  g_clear_pointer (&self->read_source, g_source_unref);
+  read_next (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* An async read per read would cost a GTask and a main loop iteration each,
+ * and libsoup hands each chunk of a chunked body over in two reads: what has
+ * arrived is read at once, and the stream watched only when there is no
+ * more.  At most READ_SIZE bytes are taken per main loop iteration, so that
+ * a fast server cannot hold the loop. */
 static void
 read_next (NatterChatStream *self)
 {
-  g_input_stream_read_bytes_async (self->input, READ_SIZE, G_PRIORITY_DEFAULT,
-                                   self->io_cancellable, read_cb, g_object_ref (self));
+  GPollableInputStream *input = G_POLLABLE_INPUT_STREAM (self->input);
+  gsize budget = READ_SIZE;
+
+  if (!self->pollable)
+    {
+      g_input_stream_read_async (self->input, self->read_buffer, READ_SIZE, G_PRIORITY_DEFAULT,
+                                 self->io_cancellable, read_cb, g_object_ref (self));
+      return;
+    }
+
+  while (budget > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_pollable_input_stream_read_nonblocking (input, self->read_buffer, READ_SIZE,
+                                                           self->io_cancellable, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      if (!take_read (self, n, error))
+        return;
+      budget -= MIN (budget, (gsize) n);
+    }
+
+  self->read_source = g_pollable_input_stream_create_source (input, self->io_cancellable);
+  g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), g_object_ref (self),
+                         g_object_unref);
+  g_source_attach (self->read_source, g_task_get_context (self->task));
 }
 
 /* --- Responses that are not an event stream ---------------------------- */
@@ -531,7 +716,13 @@ sent_cb (GObject      *source,
       NULL);
 
   if (SOUP_STATUS_IS_SUCCESSFUL (self->http_status) && is_event_stream (self->message))
-    read_next (self);
+    {
+      self->pollable = G_IS_POLLABLE_INPUT_STREAM (self->input) &&
+                       g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->input));
+      if (self->read_buffer == NULL)
+        self->read_buffer = g_malloc (READ_SIZE);
+      read_next (self);
+    }
   else
     read_error_body (self);
 }
@@ -557,6 +748,12 @@ start_attempt (NatterChatStream *self)
   headers = soup_message_get_request_headers (self->message);
   soup_message_headers_replace (headers, "Accept", "text/event-stream");
   soup_message_set_request_body_from_bytes (self->message, "application/json", self->body);
+  /* Otherwise libsoup gives every POST a new connection, and a new TLS
+   * handshake, rather than the one the last (drained) answer left open.
+   * The flag only picks the connection: libsoup still never sends a POST
+   * twice itself; a reused connection found closed fails before the first
+   * delta, and maybe_retry() retries that. */
+  soup_message_add_flags (self->message, SOUP_MESSAGE_IDEMPOTENT);
 
   touch_stall_timer (self);
   soup_session_send_async (natter_client_get_session (self->client), self->message,

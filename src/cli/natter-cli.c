@@ -4,7 +4,6 @@
  */
 #include "config.h"
 
-#include <locale.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -208,7 +207,7 @@ validate_options (const Options *options)
   if (options->temperature != -1 && (options->temperature < 0 || options->temperature > 2))
     return _("--temperature must be between 0 and 2");
   if (options->max_tokens < 0)
-    return _("--max-tokens must be a positive number");
+    return _("--max-tokens must be 0 (the provider decides) or a positive number");
   if (options->stall_timeout <= 0 || options->stall_timeout > G_MAXUINT / 1000)
     return _("--stall-timeout must be a positive number of seconds");
   if (options->retries < 0 || options->retries > 100)
@@ -821,10 +820,7 @@ main (int   argc,
   g_autoptr(NatterProviderList) providers = NULL;
   const char *invalid;
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  natter_environment_init_i18n ();
 
   if (!parse_options (&options, &argc, &argv, &error))
     return usage_error (error->message);

@@ -225,8 +225,8 @@ format_stats (NatterMessage *message)
   if (tokens > 0 && ttft >= 0 && duration > ttft)
     g_ptr_array_add (parts, g_strdup_printf (_("%.1f tokens/s"), tokens / ((duration - ttft) / 1e6)));
   if (tokens >= 0)
-    g_ptr_array_add (parts, g_strdup_printf (ngettext ("%" G_GINT64_FORMAT " token",
-                                                       "%" G_GINT64_FORMAT " tokens", tokens), tokens));
+    g_ptr_array_add (parts, g_strdup_printf (ngettext ("%lld token", "%lld tokens", tokens),
+                                             (long long) tokens));
   if (duration >= 0)
     g_ptr_array_add (parts, g_strdup_printf (_("%.1f s"), duration / 1e6));
   if (natter_message_get_finish_reason (message) != NULL)

@@ -252,9 +252,9 @@ key_stored_cb (GObject      *source,
   g_autofree char *text = NULL;
 
   gtk_widget_set_sensitive (self->key_row, TRUE);
+  /* On failure the typed key stays in the field: applying again retries. */
   if (!natter_key_store_store_finish (NATTER_KEY_STORE (source), result, &error))
     {
-      /* The typed key stays in the field, so that applying again retries. */
       text = g_strdup_printf (_("The API key could not be saved: %s"), error->message);
       show_toast (self, text);
       return;
