@@ -4,6 +4,7 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
 G_BEGIN_DECLS
@@ -40,5 +41,7 @@ char       *natter_api_error_parse_body       (const char  *body,
                                                const char  *content_type);
 gint64      natter_api_parse_retry_after      (const char  *value,
                                                GDateTime   *now);
+gboolean    natter_api_load_json              (JsonParser  *parser,
+                                               const char  *text);
 
 G_END_DECLS
