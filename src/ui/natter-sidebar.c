@@ -346,6 +346,8 @@ natter_sidebar_set_history (NatterSidebar *self,
       gtk_single_selection_set_selected (self->selection, GTK_INVALID_LIST_POSITION);
       g_signal_connect_swapped (self->selection, "notify::selected-item",
                                 G_CALLBACK (selection_changed_cb), self);
+      /* Results of a conversation just deleted must not bring it back. */
+      g_signal_connect_swapped (history, "items-changed", G_CALLBACK (search_changed_cb), self);
       g_signal_connect_swapped (history, "items-changed", G_CALLBACK (update_page), self);
       g_signal_connect_swapped (history, "items-changed", G_CALLBACK (select_current), self);
     }

@@ -256,8 +256,8 @@ replace_response_cb (AdwMessageDialog *dialog,
   /* The user may have switched conversations meanwhile. */
   if (g_object_get_data (G_OBJECT (dialog), "conversation") != self->conversation)
     return;
-  stop_editing (self, FALSE);
-  natter_composer_set_text (NATTER_COMPOSER (self->composer), "");
+  /* What was typed before the edit comes back. */
+  stop_editing (self, TRUE);
   send_edited (self, position, text);
 }
 
@@ -312,8 +312,7 @@ send_action (GtkWidget  *widget,
           return;
         }
       send_edited (self, self->edit_position, text);
-      stop_editing (self, FALSE);
-      natter_composer_set_text (composer, "");
+      stop_editing (self, TRUE);
       return;
     }
 
@@ -1064,6 +1063,30 @@ natter_window_class_init (NatterWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.toggle-sidebar", NULL, toggle_sidebar_action);
 }
 
+/* --- Start-up benchmark ------------------------------------------------------ */
+
+/* With NATTER_BENCH_FIRST_FRAME set, tests/bench/bench-startup measures the
+ * time from exec to the first frame: the window prints when it drew it
+ * (g_get_monotonic_time(), CLOCK_MONOTONIC in µs) and Natter quits. */
+static void
+first_frame_painted_cb (GdkFrameClock *clock,
+                        NatterWindow  *self)
+{
+  GtkApplication *application = gtk_window_get_application (GTK_WINDOW (self));
+
+  g_signal_handlers_disconnect_by_func (clock, first_frame_painted_cb, self);
+  g_print ("natter-first-frame %" G_GINT64_FORMAT "\n", g_get_monotonic_time ());
+  if (application != NULL)
+    g_application_quit (G_APPLICATION (application));
+}
+
+static void
+realized_for_bench_cb (NatterWindow *self)
+{
+  g_signal_connect_object (gtk_widget_get_frame_clock (GTK_WIDGET (self)), "after-paint",
+                           G_CALLBACK (first_frame_painted_cb), self, 0);
+}
+
 static void
 natter_window_init (NatterWindow *self)
 {
@@ -1080,6 +1103,9 @@ natter_window_init (NatterWindow *self)
   g_signal_connect_swapped (self->temperature_spin, "value-changed", G_CALLBACK (temperature_edited_cb), self);
   g_signal_connect_swapped (self->sidebar, "conversation-activated", G_CALLBACK (conversation_activated_cb), self);
   g_signal_connect_swapped (self->chat_view, "edit-requested", G_CALLBACK (edit_requested_cb), self);
+
+  if (g_getenv ("NATTER_BENCH_FIRST_FRAME") != NULL)
+    g_signal_connect (self, "realize", G_CALLBACK (realized_for_bench_cb), NULL);
 
   /* Without a history there is nothing to list: the sidebar stays hidden. */
   gtk_widget_set_visible (self->flap_button, FALSE);
@@ -1129,6 +1155,8 @@ void
 natter_window_set_history (NatterWindow  *self,
                            NatterHistory *history)
 {
+  g_autoptr(GError) error = NULL;
+
   g_return_if_fail (NATTER_IS_WINDOW (self));
   g_return_if_fail (NATTER_IS_HISTORY (history));
 
@@ -1138,7 +1166,16 @@ natter_window_set_history (NatterWindow  *self,
   gtk_widget_set_visible (self->flap_button, TRUE);
   adw_flap_set_locked (ADW_FLAP (self->flap), FALSE);
   adw_flap_set_reveal_flap (ADW_FLAP (self->flap), TRUE);
-  show_new_conversation (self);
+  /* What was said before is kept: saved and listed, or at least left on
+   * screen if it cannot be saved. */
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->conversation)) == 0 ||
+      natter_conversation_get_id (self->conversation) != 0)
+    show_new_conversation (self);
+  else if (natter_history_add (history, self->conversation, &error) == NULL)
+    g_warning ("History not saved: %s", error->message);
+  else
+    natter_sidebar_select (NATTER_SIDEBAR (self->sidebar), self->conversation);
+  update_actions (self);
 }
 
 /* Returns: (transfer none): the sidebar, for tests */
