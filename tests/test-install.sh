@@ -54,7 +54,7 @@ GSETTINGS_SCHEMA_DIR="$share/glib-2.0/schemas" XDG_DATA_DIRS="$share:/usr/share"
   NATTER_BASE_URL=http://127.0.0.1:9/v1 "$root/bin/natter" >"$tmp/app.log" 2>&1 &
 app=$!
 shown=1
-for _ in $(seq 100); do
+for _ in $(seq 300); do
   if xwininfo -root -tree 2>/dev/null | grep -q '"Natter"'; then shown=0; break; fi
   kill -0 "$app" 2>/dev/null || break
   sleep 0.1
