@@ -632,6 +632,36 @@ test_finish_without_done_is_complete (Fixture       *f,
   g_assert_cmpstr (natter_chat_stream_get_finish_reason (stream), ==, "length");
 }
 
+/* The last chunk of the body comes a moment after [DONE]: the stream reads
+ * it rather than closing the body early, so the server sees no client hang
+ * up, and libsoup can keep the connection for the next request. */
+static void
+test_done_ends_body_cleanly (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new_completion (3);
+  gboolean waited = FALSE;
+
+  natter_fake_script_set_interval (script, 20);
+  natter_fake_provider_set_default (f->provider, script);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(NatterChatStream) stream = NULL;
+
+      f->done = FALSE;
+      stream = run_stream (f);
+      g_assert_no_error (f->error);
+
+      waited = FALSE;
+      g_timeout_add (100, set_flag_cb, &waited);
+      iterate_until (&waited, 1000);
+    }
+
+  g_assert_cmpstr (f->content->str, ==, "tok0 tok1 tok2 tok0 tok1 tok2 ");
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 2);
+  g_assert_cmpuint (natter_fake_provider_get_n_hangups (f->provider), ==, 0);
+}
+
 static void
 test_hang_up_mid_stream (Fixture       *f,
                          gconstpointer  data)
@@ -904,6 +934,7 @@ main (int   argc,
   ADD ("malformed-json", test_malformed_json);
   ADD ("truncated", test_truncated);
   ADD ("finish-without-done-is-complete", test_finish_without_done_is_complete);
+  ADD ("done-ends-body-cleanly", test_done_ends_body_cleanly);
   ADD ("hang-up-mid-stream", test_hang_up_mid_stream);
   ADD ("hang-up-before-delta-retried", test_hang_up_before_delta_retried);
   ADD ("stall", test_stall);

@@ -241,6 +241,44 @@ test_unicode (Fixture       *f,
   g_assert_true (g_utf8_validate (f->content->str, -1, NULL));
 }
 
+/* Most chunks are read in place rather than by json-glib; at these corners
+ * both readings must give what JSON means (or json-glib's reading, where it
+ * is the one that answers). */
+static void
+test_read_in_place (Fixture       *f,
+                    gconstpointer  data)
+{
+  const struct {
+    const char *chunk;
+    const char *log;
+  } cases[] = {
+    { "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\\/b\\b\\f\\r\\t\\n\\\\\\\"\"}}]}",
+      "content:a/b\b\f\r\t\n\\\"|" },
+    { "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\u00e9 \\u20AC \\ud83d\\ude00 \xe6\x97\xa5\"}}]}",
+      "content:é € 😀 日|" },
+    { " \t{\"choices\" : [ { \"index\" : -0 , \"delta\" : { \"content\" : \"spaced\" } } ] }\r\n",
+      "content:spaced|" },
+    { "{\"a\":[1,-2.5,true,false,null,{\"b\":[]}],\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}],"
+      "\"usage\":null,\"error\":null}",
+      "content:x|" },
+    { "{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"B\"}},"
+      "{\"index\":0,\"delta\":{\"reasoning\":\"\",\"reasoning_content\":\"R\",\"content\":\"A\"}}]}",
+      "reasoning:R|content:A|" },
+    /* Left to json-glib: a repeated member, an escaped name, an exponent. */
+    { "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\",\"content\":\"b\"}}]}", "content:b|" },
+    { "{\"choices\":[{\"index\":0,\"delta\":{\"con\\u0074ent\":\"named\"}}]}", "content:named|" },
+    { "{\"a\":1e3,\"choices\":[{\"index\":0,\"delta\":{\"content\":\"e\"}}]}", "content:e|" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_string_truncate (f->log, 0);
+      feed_ok (f, cases[i].chunk);
+      g_assert_cmpstr (f->log->str, ==, cases[i].log);
+    }
+  g_assert_cmpuint (natter_chunk_decoder_get_n_chunks (f->decoder), ==, G_N_ELEMENTS (cases));
+}
+
 /* --- Tool calls ---------------------------------------------------------- */
 
 static void
@@ -843,6 +881,7 @@ main (int   argc,
   add_test ("/natter/chunk-decoder/reasoning-either-name", test_reasoning_either_name);
   add_test ("/natter/chunk-decoder/empty-content", test_empty_content);
   add_test ("/natter/chunk-decoder/unicode", test_unicode);
+  add_test ("/natter/chunk-decoder/read-in-place", test_read_in_place);
   add_test ("/natter/chunk-decoder/tool-call", test_tool_call);
   add_test ("/natter/chunk-decoder/tool-call-id-name-set-once", test_tool_call_id_name_set_once);
   add_test ("/natter/chunk-decoder/tool-calls-parallel", test_tool_calls_parallel);

@@ -553,6 +553,35 @@ test_server_hang_up (Fixture       *f,
   g_assert_cmpuint (natter_fake_provider_get_n_hangups (f->provider), ==, 0);
 }
 
+/* The request is read, then the connection closes without a status line:
+ * the client gets an error, no response, and the next script is used up. */
+static void
+test_hang_up_before_headers (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(NatterFakeScript) script = natter_fake_script_new (200);
+  g_autoptr(Fetch) fetch = fetch_chat (f);
+  g_autoptr(Fetch) next = fetch_chat (f);
+
+  natter_fake_script_add_content (script, "never sent");
+  natter_fake_script_set_ending (script, NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS);
+  natter_fake_provider_queue (f->provider, script);
+
+  fetch_run (f, fetch);
+
+  g_assert_nonnull (fetch->error);
+  g_assert_false (g_error_matches (fetch->error, G_IO_ERROR, G_IO_ERROR_CANCELLED));
+  g_assert_false (fetch->got_headers);
+  g_assert_cmpuint (soup_message_get_status (fetch->msg), ==, 0);
+  g_assert_cmpuint (natter_fake_provider_get_n_requests (f->provider), ==, 1);
+  g_assert_cmpstr (natter_fake_provider_get_request (f->provider, 0)->path, ==, "/v1/chat/completions");
+
+  /* The default script answers the next request as usual. */
+  fetch_run (f, next);
+  g_assert_no_error (next->error);
+  g_assert_cmpuint (soup_message_get_status (next->msg), ==, SOUP_STATUS_OK);
+}
+
 /* A stalled stream sends nothing more but stays open; when the client gives
  * up, the server counts a hang-up. */
 static void
@@ -861,6 +890,7 @@ main (int   argc,
   ADD_TEST ("empty-stream", test_empty_stream);
   ADD_TEST ("not-found", test_not_found);
   ADD_TEST ("server-hang-up", test_server_hang_up);
+  ADD_TEST ("hang-up-before-headers", test_hang_up_before_headers);
   ADD_TEST ("stall", test_stall);
   ADD_TEST ("stall-before-body", test_stall_before_body);
   ADD_TEST ("client-hang-up-streaming", test_client_hang_up_streaming);

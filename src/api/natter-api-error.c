@@ -161,7 +161,8 @@ collapse_whitespace (const char *text,
     {
       gunichar c = g_utf8_get_char (p);
 
-      if (g_unichar_isspace (c))
+      /* Control characters, as in a binary body, are not shown either. */
+      if (g_unichar_isspace (c) || g_unichar_iscntrl (c))
         {
           pending_space = out->len > 0;
           continue;

@@ -38,6 +38,7 @@ struct _NatterChatStream
   SoupMessage        *message;
   GInputStream       *input;
   gboolean            pollable;
+  gboolean            keep_watch;
   guint8             *read_buffer;
   GSource            *read_source;
   guint8             *error_body;
@@ -249,6 +250,7 @@ finish_error (NatterChatStream *self,
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
   clear_run_state (self, task);
+  natter_client_redact_error (self->client, error);
   g_signal_emit (self, signals[FAILED], 0, error);
   g_task_return_error (task, error);
 }
@@ -571,52 +573,87 @@ read_cb (GObject      *source,
     read_next (self);
 }
 
+typedef enum {
+  READ_OVER,                /* the run finished or is retrying */
+  READ_WOULD_BLOCK,
+  READ_WOULD_BLOCK_AT_ONCE, /* not a byte this time */
+  READ_BUDGET_SPENT,
+} ReadResult;
+
+/* An async read per read would cost a GTask and a main loop iteration each,
+ * and libsoup hands each chunk of a chunked body over in two or three
+ * reads: what has arrived is read at once, up to READ_SIZE bytes per main
+ * loop iteration so that a fast server cannot hold the loop. */
+static ReadResult
+read_available (NatterChatStream *self)
+{
+  GPollableInputStream *input = G_POLLABLE_INPUT_STREAM (self->input);
+  gsize budget = READ_SIZE;
+
+  while (budget > 0)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = -1;
+
+      /* Checked here rather than passed to the read, which would make it
+       * the thread's current cancellable around every read. */
+      if (!g_cancellable_set_error_if_cancelled (self->io_cancellable, &error))
+        n = g_pollable_input_stream_read_nonblocking (input, self->read_buffer, READ_SIZE,
+                                                      NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        return budget == READ_SIZE ? READ_WOULD_BLOCK_AT_ONCE : READ_WOULD_BLOCK;
+      if (!take_read (self, n, error))
+        return READ_OVER;
+      budget -= MIN (budget, (gsize) n);
+    }
+  return READ_BUDGET_SPENT;
+}
+
+static gboolean readable_cb (GObject  *stream,
+                             gpointer  user_data);
+
+static void
+watch_input (NatterChatStream *self)
+{
+  self->read_source = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->input),
+                                                             self->io_cancellable);
+  g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), g_object_ref (self),
+                         g_object_unref);
+  g_source_attach (self->read_source, g_task_get_context (self->task));
+}
+
+/* A watch made when nothing was buffered waits on the socket, and can go on
+ * waiting on it: GLib 2.74 wakes its own loop up for every source added or
+ * removed, so a new watch per token cost a few system calls more.  A watch
+ * made with data in libsoup's buffers fires at once, and so does one that
+ * cannot be kept (HTTP/2's waits on a cancellable used once): those are
+ * replaced, as is any watch that fires with nothing to read. */
 static gboolean
 readable_cb (GObject  *stream,
              gpointer  user_data)
 {
   NatterChatStream *self = user_data;
+  ReadResult result = read_available (self);
 
-  g_clear_pointer (&self->read_source, g_source_unref);
-  read_next (self);
+  if (result == READ_OVER)
+    return G_SOURCE_REMOVE;
+  if (result == READ_WOULD_BLOCK && self->keep_watch)
+    return G_SOURCE_CONTINUE;
+
+  clear_source (&self->read_source);
+  watch_input (self);
   return G_SOURCE_REMOVE;
 }
 
-/* An async read per read would cost a GTask and a main loop iteration each,
- * and libsoup hands each chunk of a chunked body over in two reads: what has
- * arrived is read at once, and the stream watched only when there is no
- * more.  At most READ_SIZE bytes are taken per main loop iteration, so that
- * a fast server cannot hold the loop. */
 static void
 read_next (NatterChatStream *self)
 {
-  GPollableInputStream *input = G_POLLABLE_INPUT_STREAM (self->input);
-  gsize budget = READ_SIZE;
-
   if (!self->pollable)
-    {
-      g_input_stream_read_async (self->input, self->read_buffer, READ_SIZE, G_PRIORITY_DEFAULT,
-                                 self->io_cancellable, read_cb, g_object_ref (self));
-      return;
-    }
-
-  while (budget > 0)
-    {
-      g_autoptr(GError) error = NULL;
-      gssize n = g_pollable_input_stream_read_nonblocking (input, self->read_buffer, READ_SIZE,
-                                                           self->io_cancellable, &error);
-
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-        break;
-      if (!take_read (self, n, error))
-        return;
-      budget -= MIN (budget, (gsize) n);
-    }
-
-  self->read_source = g_pollable_input_stream_create_source (input, self->io_cancellable);
-  g_source_set_callback (self->read_source, G_SOURCE_FUNC (readable_cb), g_object_ref (self),
-                         g_object_unref);
-  g_source_attach (self->read_source, g_task_get_context (self->task));
+    g_input_stream_read_async (self->input, self->read_buffer, READ_SIZE, G_PRIORITY_DEFAULT,
+                               self->io_cancellable, read_cb, g_object_ref (self));
+  else if (read_available (self) != READ_OVER)
+    watch_input (self);
 }
 
 /* --- Responses that are not an event stream ---------------------------- */
@@ -635,6 +672,11 @@ error_for_body (NatterChatStream *self,
     return natter_api_error_new_for_response (self->message, body);
 
   said = natter_api_error_parse_body (data, length, content_type);
+  /* Nothing to quote is not an empty body: a JSON answer without an error
+   * is a whole completion from a server that does not stream. */
+  if (said == NULL && length > 0)
+    return g_error_new_literal (NATTER_API_ERROR, NATTER_API_ERROR_PROTOCOL,
+                                _("The server did not send an event stream"));
   if (said != NULL && g_strcmp0 (content_type, "application/json") == 0)
     return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_PROVIDER,
                         _("The provider reported an error: “%s”"), said);
@@ -719,6 +761,7 @@ sent_cb (GObject      *source,
     {
       self->pollable = G_IS_POLLABLE_INPUT_STREAM (self->input) &&
                        g_pollable_input_stream_can_poll (G_POLLABLE_INPUT_STREAM (self->input));
+      self->keep_watch = soup_message_get_http_version (self->message) != SOUP_HTTP_2_0;
       if (self->read_buffer == NULL)
         self->read_buffer = g_malloc (READ_SIZE);
       read_next (self);

@@ -355,6 +355,33 @@ natter_client_new_message (NatterClient  *self,
   return message;
 }
 
+/* Shorter keys (local servers take anything) would mask ordinary words. */
+#define REDACT_MIN_KEY_LENGTH 8
+
+/**
+ * natter_client_redact_error:
+ * @error: (nullable): an error of a call made with this client
+ *
+ * Some servers quote the key back ("Incorrect API key provided: sk-…"),
+ * and error messages are shown, saved with the answer, exported and logged:
+ * every occurrence of the key in @error's message is masked.
+ */
+void
+natter_client_redact_error (NatterClient *self,
+                            GError       *error)
+{
+  g_auto(GStrv) parts = NULL;
+
+  g_return_if_fail (NATTER_IS_CLIENT (self));
+
+  if (error == NULL || self->api_key == NULL || strlen (self->api_key) < REDACT_MIN_KEY_LENGTH ||
+      strstr (error->message, self->api_key) == NULL)
+    return;
+  parts = g_strsplit (error->message, self->api_key, -1);
+  g_free (error->message);
+  error->message = g_strjoinv ("****", parts);
+}
+
 /* --- Model list ------------------------------------------------------ */
 
 static int
@@ -470,6 +497,14 @@ natter_client_list_models_finish (NatterClient  *self,
                                   GAsyncResult  *result,
                                   GError       **error)
 {
+  GError *local_error = NULL;
+  GStrv ids;
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+
+  ids = g_task_propagate_pointer (G_TASK (result), &local_error);
+  natter_client_redact_error (self, local_error);
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  return ids;
 }

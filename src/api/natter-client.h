@@ -36,6 +36,8 @@ SoupMessage  *natter_client_new_message           (NatterClient        *self,
                                                    const char          *method,
                                                    const char          *path,
                                                    GError             **error);
+void          natter_client_redact_error          (NatterClient        *self,
+                                                   GError              *error);
 
 void          natter_client_list_models_async     (NatterClient        *self,
                                                    GCancellable        *cancellable,

@@ -28,7 +28,49 @@ struct _NatterCliOutput
   gboolean in_reasoning;
   char     last_content_char;
   gint64   conversation_id;  /* 0 when the answer is not kept */
+  gboolean unflushed;
+  GSource *flush_source;
 };
+
+/* --- Flushing ------------------------------------------------------------ */
+
+/* One read can bring many deltas, and flushing stdout after each cost a
+ * write(2) per token.  The answer is flushed instead when the main loop is
+ * about to look for more: a source whose prepare does it, and that is never
+ * dispatched.  Anything written to stderr flushes it first, to keep the
+ * order. */
+typedef struct {
+  GSource          source;
+  NatterCliOutput *output;
+} FlushSource;
+
+static void
+flush_stdout (NatterCliOutput *output)
+{
+  if (!output->unflushed)
+    return;
+  fflush (stdout);
+  output->unflushed = FALSE;
+}
+
+static gboolean
+flush_prepare (GSource *source,
+               int     *timeout)
+{
+  flush_stdout (((FlushSource *) source)->output);
+  *timeout = -1;
+  return FALSE;
+}
+
+static gboolean
+flush_dispatch (GSource     *source,
+                GSourceFunc  callback,
+                gpointer     user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs flush_source_funcs = { flush_prepare, NULL, flush_dispatch, NULL, NULL, NULL };
 
 NatterCliOutput *
 natter_cli_output_new (gboolean json)
@@ -38,12 +80,21 @@ natter_cli_output_new (gboolean json)
   output->json = json;
   output->stdout_is_tty = isatty (STDOUT_FILENO);
   output->stderr_is_tty = isatty (STDERR_FILENO);
+
+  /* Prepared before the sources of any other priority. */
+  output->flush_source = g_source_new (&flush_source_funcs, sizeof (FlushSource));
+  ((FlushSource *) output->flush_source)->output = output;
+  g_source_set_priority (output->flush_source, G_PRIORITY_HIGH);
+  g_source_attach (output->flush_source, NULL);
   return output;
 }
 
 void
 natter_cli_output_free (NatterCliOutput *output)
 {
+  flush_stdout (output);
+  g_source_destroy (output->flush_source);
+  g_source_unref (output->flush_source);
   g_free (output);
 }
 
@@ -101,7 +152,7 @@ natter_cli_output_delta (NatterCliOutput *output,
       output->in_reasoning = FALSE;
     }
   fwrite (text, 1, len, stdout);
-  fflush (stdout);
+  output->unflushed = TRUE;
   output->wrote_content = TRUE;
   output->last_content_char = text[len - 1];
 }
@@ -116,6 +167,7 @@ natter_cli_output_reasoning (NatterCliOutput *output,
       return;
     }
 
+  flush_stdout (output);
   fprintf (stderr, "%s%s%s", output->stderr_is_tty ? DIM : "", text,
            output->stderr_is_tty ? RESET : "");
   fflush (stderr);
@@ -131,6 +183,7 @@ natter_cli_output_retry (NatterCliOutput *output,
 
   if (!output->json)
     {
+      flush_stdout (output);
       fprintf (stderr, _("natter-cli: retrying in %.1f s (retry %u)…\n"), delay_ms / 1000.0, retry);
       return;
     }
@@ -151,6 +204,7 @@ natter_cli_output_retry (NatterCliOutput *output,
 static void
 end_plain_content (NatterCliOutput *output)
 {
+  flush_stdout (output);
   if (output->stdout_is_tty && output->wrote_content && output->last_content_char != '\n')
     {
       fputc ('\n', stdout);

@@ -168,10 +168,12 @@ dispatch (NatterSseParser *self)
       return;
     }
 
-  /* Each data line added an LF; only the ones between lines are data. */
+  /* Each data line added an LF; only the ones between lines are data.
+   * Handlers get C strings, so a type that starts with U+0000 would reach
+   * them empty: it counts as no type. */
   g_string_truncate (self->data, self->data->len - 1);
   g_signal_emit (self, signals[EVENT], 0,
-                 self->event_type->len > 0 ? self->event_type->str : "message",
+                 self->event_type->str[0] != '\0' ? self->event_type->str : "message",
                  self->data->str,
                  self->last_event_id->str);
   g_string_truncate (self->data, 0);
@@ -330,6 +332,27 @@ make_valid (const char *bytes,
   return g_string_free (out, FALSE);
 }
 
+/* Nearly every line is ASCII, which needs no repair; g_utf8_validate_len()
+ * would look at it a byte at a time. */
+static gboolean
+is_ascii (const char *bytes,
+          gsize       len)
+{
+  guint64 bits = 0;
+  gsize i = 0;
+
+  for (; i + sizeof bits <= len; i += sizeof bits)
+    {
+      guint64 word;
+
+      memcpy (&word, bytes + i, sizeof word);
+      bits |= word;
+    }
+  for (; i < len; i++)
+    bits |= (guchar) bytes[i];
+  return (bits & G_GUINT64_CONSTANT (0x8080808080808080)) == 0;
+}
+
 /* Lines are decoded whole, so a character cut between two feeds is joined
  * again before anything looks at it. */
 static gboolean
@@ -347,7 +370,7 @@ process_line (NatterSseParser  *self,
       return TRUE;
     }
 
-  if (!g_utf8_validate_len (line, len, NULL))
+  if (!is_ascii (line, len) && !g_utf8_validate_len (line, len, NULL))
     line = repaired = make_valid (line, len, &len);
 
   ok = interpret_line (self, line, len, error);
@@ -682,6 +705,67 @@ natter_sse_parser_get_retry (NatterSseParser *self)
 
 /* --- GObject ------------------------------------------------------------ */
 
+typedef void (*EventFunc) (gpointer    instance,
+                           const char *type,
+                           const char *data,
+                           const char *last_event_id,
+                           gpointer    user_data);
+
+static void
+call_event_handler (GClosure   *closure,
+                    gpointer    instance,
+                    const char *type,
+                    const char *data,
+                    const char *last_event_id,
+                    gpointer    marshal_data)
+{
+  EventFunc callback = (EventFunc) (marshal_data != NULL ? marshal_data
+                                                         : ((GCClosure *) closure)->callback);
+
+  if (G_CCLOSURE_SWAP_DATA (closure))
+    callback (closure->data, type, data, last_event_id, instance);
+  else
+    callback (instance, type, data, last_event_id, closure->data);
+}
+
+/* The generic marshaller would pass every event through libffi.  The
+ * strings are of static scope, so they are handed on uncopied. */
+static void
+marshal_event (GClosure     *closure,
+               GValue       *return_value,
+               guint         n_param_values,
+               const GValue *param_values,
+               gpointer      invocation_hint,
+               gpointer      marshal_data)
+{
+  g_return_if_fail (n_param_values == 4);
+
+  call_event_handler (closure, g_value_peek_pointer (&param_values[0]),
+                      g_value_get_string (&param_values[1]), g_value_get_string (&param_values[2]),
+                      g_value_get_string (&param_values[3]), marshal_data);
+}
+
+static void
+marshal_event_va (GClosure *closure,
+                  GValue   *return_value,
+                  gpointer  instance,
+                  va_list   args,
+                  gpointer  marshal_data,
+                  int       n_params,
+                  GType    *param_types)
+{
+  const char *type, *data, *last_event_id;
+  va_list args_copy;
+
+  G_VA_COPY (args_copy, args);
+  type = va_arg (args_copy, const char *);
+  data = va_arg (args_copy, const char *);
+  last_event_id = va_arg (args_copy, const char *);
+  va_end (args_copy);
+
+  call_event_handler (closure, instance, type, data, last_event_id, marshal_data);
+}
+
 static void
 natter_sse_parser_finalize (GObject *object)
 {
@@ -768,10 +852,11 @@ natter_sse_parser_class_init (NatterSseParserClass *klass)
    */
   signals[EVENT] =
     g_signal_new ("event", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, NULL, NULL, NULL, G_TYPE_NONE, 3,
+                  0, NULL, NULL, marshal_event, G_TYPE_NONE, 3,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE,
                   G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  g_signal_set_va_marshaller (signals[EVENT], G_TYPE_FROM_CLASS (klass), marshal_event_va);
 }
 
 static void

@@ -528,6 +528,8 @@ natter_history_search (NatterHistory  *self,
                        GError        **error)
 {
   g_autoptr(GArray) matches = NULL;
+  g_autoptr(GHashTable) by_id = NULL;
+  g_autofree gint64 *ids = NULL;
   GListStore *results;
 
   g_return_val_if_fail (NATTER_IS_HISTORY (self), NULL);
@@ -536,11 +538,23 @@ natter_history_search (NatterHistory  *self,
   if (matches == NULL)
     return NULL;
 
+  /* Hundreds of matches among thousands of conversations: looking each
+   * up in the list would cost their product. */
+  by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
+  ids = g_new (gint64, MAX (self->conversations->len, 1));
+  for (guint i = 0; matches->len > 0 && i < self->conversations->len; i++)
+    {
+      NatterConversation *conversation = g_ptr_array_index (self->conversations, i);
+
+      ids[i] = natter_conversation_get_id (conversation);
+      g_hash_table_insert (by_id, &ids[i], conversation);
+    }
+
   results = g_list_store_new (NATTER_TYPE_SEARCH_RESULT);
   for (guint i = 0; i < matches->len; i++)
     {
       NatterStoreMatch *match = &g_array_index (matches, NatterStoreMatch, i);
-      NatterConversation *conversation = natter_history_lookup (self, match->conversation_id);
+      NatterConversation *conversation = g_hash_table_lookup (by_id, &match->conversation_id);
       g_autoptr(NatterSearchResult) result = NULL;
 
       /* Conversations waiting to be deleted are not found. */

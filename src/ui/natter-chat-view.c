@@ -2,8 +2,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * A GtkListView creates rows only for what is on screen, so a conversation
- * of thousands of messages opens as fast as a short one.
+ * A GtkListView creates rows only around what is on screen, and the view
+ * starts with the last FIRST_MESSAGES messages, more coming as the user
+ * scrolls up to them, so a conversation of thousands of messages opens as
+ * fast as a short one: GTK 4.8's list view makes rows for up to 200 items
+ * around the scroll position, and makes them anew for each conversation
+ * (showing the last of 2,000 messages made 205 rows, half a second).
  *
  * The view follows the newest text while the user is at the bottom, and
  * stops as soon as they scroll up to read; "Jump to Bottom" brings them back
@@ -17,6 +21,11 @@
 /* How close to the end counts as "at the bottom", in pixels. */
 #define BOTTOM_SLACK 4.0
 
+/* Messages shown when a conversation opens (more than a window holds),
+ * and added each time the user comes within a page of the first shown. */
+#define FIRST_MESSAGES 15
+#define MORE_MESSAGES  15
+
 struct _NatterChatView
 {
   GtkWidget           parent_instance;
@@ -29,8 +38,9 @@ struct _NatterChatView
   GtkWidget          *jump_button;
 
   NatterConversation *conversation;
+  GtkSliceListModel  *shown;        /* the conversation from the first message shown */
   char               *base_url;
-  guint               scroll_tick_id;
+  guint               more_tick_id;
   double              last_value;
   double              last_upper;
   gboolean            following;
@@ -119,6 +129,50 @@ set_following (NatterChatView *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
 }
 
+/* --- Showing earlier messages ---------------------------------------------- */
+
+static gboolean
+more_tick_cb (GtkWidget     *widget,
+              GdkFrameClock *clock,
+              gpointer       user_data)
+{
+  NatterChatView *self = NATTER_CHAT_VIEW (widget);
+  guint offset = gtk_slice_list_model_get_offset (self->shown);
+
+  self->more_tick_id = 0;
+  gtk_slice_list_model_set_offset (self->shown, offset > MORE_MESSAGES ? offset - MORE_MESSAGES : 0);
+  return G_SOURCE_REMOVE;
+}
+
+/* Near the top of what is shown, earlier messages come in above; the list
+ * view keeps what is on screen in place. Not while it allocates: at the
+ * next frame. */
+static void
+show_more_if_near_top (NatterChatView *self,
+                       GtkAdjustment  *adjustment)
+{
+  double page = gtk_adjustment_get_page_size (adjustment);
+
+  /* While following the end, only to fill the view. */
+  if (self->shown == NULL || gtk_slice_list_model_get_offset (self->shown) == 0 ||
+      gtk_adjustment_get_value (adjustment) >= page || self->more_tick_id != 0 ||
+      (self->following && gtk_adjustment_get_upper (adjustment) > page))
+    return;
+  self->more_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), more_tick_cb, NULL, NULL);
+}
+
+/* Messages cut above the first shown (an edit resent) must not leave the
+ * view empty: the new ones are shown from where the cut was. */
+static void
+conversation_changed_cb (NatterChatView *self,
+                         guint           position,
+                         guint           removed,
+                         guint           added)
+{
+  if (position < gtk_slice_list_model_get_offset (self->shown))
+    gtk_slice_list_model_set_offset (self->shown, position);
+}
+
 /* Moving up with the content unchanged is the user scrolling back to read;
  * the list view also moves the value itself when it learns the real height
  * of rows, and that must not stop following. Back at the bottom, following
@@ -136,31 +190,42 @@ value_changed_cb (NatterChatView *self,
     set_following (self, FALSE);
   self->last_value = value;
   self->last_upper = upper;
+  show_more_if_near_top (self, adjustment);
 }
 
-static gboolean
-scroll_tick_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
+static void
+laid_out_cb (GdkFrameClock  *clock,
+             NatterChatView *self)
 {
-  NatterChatView *self = NATTER_CHAT_VIEW (widget);
-
-  self->scroll_tick_id = 0;
+  g_signal_handlers_disconnect_by_func (clock, laid_out_cb, self);
   if (self->following)
     natter_chat_view_scroll_to_bottom (self);
-  return G_SOURCE_REMOVE;
 }
 
-/* The content grew or the window was resized. The list view sets the
- * adjustment itself while it allocates, and would ignore a value set in the
- * middle of that: scroll on the next frame instead. */
+/* The list view sets the adjustment itself while it allocates, and would
+ * ignore a value set in the middle of that, and it cannot scroll to rows
+ * it has not allocated yet: the end is shown once this frame's rows are
+ * allocated, before it is painted (the frame clock lays out again). Not a
+ * frame later: new text, or the start of a conversation just shown, would
+ * be seen out of place for a frame. */
+static void
+scroll_to_bottom_after_layout (NatterChatView *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (clock == NULL ||
+      g_signal_handler_find (clock, G_SIGNAL_MATCH_FUNC | G_SIGNAL_MATCH_DATA, 0, 0, NULL, laid_out_cb, self) != 0)
+    return;
+  g_signal_connect_object (clock, "layout", G_CALLBACK (laid_out_cb), self, G_CONNECT_AFTER);
+}
+
+/* The content grew or the window was resized. */
 static void
 adjustment_changed_cb (NatterChatView *self,
                        GtkAdjustment  *adjustment)
 {
-  if (!self->following || is_at_bottom (adjustment) || self->scroll_tick_id != 0)
-    return;
-  self->scroll_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), scroll_tick_cb, NULL, NULL);
+  if (self->following && !is_at_bottom (adjustment))
+    scroll_to_bottom_after_layout (self);
 }
 
 /**
@@ -194,8 +259,13 @@ natter_chat_view_scroll_to_message (NatterChatView *self,
 {
   g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
 
+  if (self->shown == NULL)
+    return;
+  if (position < gtk_slice_list_model_get_offset (self->shown))
+    gtk_slice_list_model_set_offset (self->shown, position);
   set_following (self, FALSE);
-  gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u", position);
+  gtk_widget_activate_action (self->list_view, "list.scroll-to-item", "u",
+                              position - gtk_slice_list_model_get_offset (self->shown));
 }
 
 static void
@@ -212,7 +282,10 @@ natter_chat_view_dispose (GObject *object)
   NatterChatView *self = NATTER_CHAT_VIEW (object);
 
   gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_CHAT_VIEW);
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_data (self->conversation, self);
   g_clear_object (&self->conversation);
+  g_clear_object (&self->shown);
 
   G_OBJECT_CLASS (natter_chat_view_parent_class)->dispose (object);
 }
@@ -339,13 +412,32 @@ natter_chat_view_set_conversation (NatterChatView     *self,
 
   g_return_if_fail (NATTER_IS_CHAT_VIEW (self));
 
-  if (!g_set_object (&self->conversation, conversation))
+  if (self->conversation == conversation)
     return;
+  if (self->conversation != NULL)
+    g_signal_handlers_disconnect_by_data (self->conversation, self);
+  g_set_object (&self->conversation, conversation);
+  g_clear_object (&self->shown);
+  if (self->more_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->more_tick_id);
+  self->more_tick_id = 0;
 
   if (conversation != NULL)
-    selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (conversation))));
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (conversation));
+
+      /* From the first message shown to the end, whatever comes. */
+      self->shown = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (conversation)),
+                                              n > FIRST_MESSAGES ? n - FIRST_MESSAGES : 0, G_MAXUINT);
+      g_signal_connect_object (conversation, "items-changed", G_CALLBACK (conversation_changed_cb), self,
+                               G_CONNECT_SWAPPED | G_CONNECT_AFTER);
+      selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown))));
+    }
   gtk_list_view_set_model (GTK_LIST_VIEW (self->list_view), selection);
-  natter_chat_view_scroll_to_bottom (self);
+  /* Not now: the list view cannot scroll to rows it has not allocated
+   * yet, and says so. */
+  set_following (self, TRUE);
+  scroll_to_bottom_after_layout (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
 }
 

@@ -415,6 +415,8 @@ typedef struct
    * the newlines separating blocks stay outside the tags. */
   int         start;
   char       *href;
+  /* The md4c span it is for, or -1 for a block. */
+  int         span;
 } Frame;
 
 typedef struct
@@ -664,7 +666,7 @@ push_frame (Render     *r,
             const char *tag_name,
             char       *href)
 {
-  Frame frame = { lookup_tag (r->self->buffer, tag_name), -1, href };
+  Frame frame = { lookup_tag (r->self->buffer, tag_name), -1, href, -1 };
   Cell *cell = r->table != NULL ? current_cell (r) : NULL;
 
   if (r->table != NULL)
@@ -1120,6 +1122,7 @@ enter_span_cb (MD_SPANTYPE  type,
       push_frame (r, NULL, NULL);
       break;
     }
+  g_array_index (r->frames, Frame, r->frames->len - 1).span = type;
   return 0;
 }
 
@@ -1128,7 +1131,13 @@ leave_span_cb (MD_SPANTYPE  type,
                void        *detail,
                void        *user_data)
 {
-  close_frame (user_data);
+  Render *r = user_data;
+
+  /* md4c 0.4.8 may leave a span it never entered ("[](~)~" leaves a
+   * strikethrough): closing a frame for it would close the block's. */
+  if (r->frames->len > 0 &&
+      g_array_index (r->frames, Frame, r->frames->len - 1).span == (int) type)
+    close_frame (r);
   return 0;
 }
 
@@ -1481,6 +1490,51 @@ natter_markdown_renderer_get_stable_offset (NatterMarkdownRenderer *self)
 
   gtk_text_buffer_get_iter_at_mark (self->buffer, &iter, self->stable_mark);
   return gtk_text_iter_get_offset (&iter);
+}
+
+/**
+ * natter_markdown_renderer_get_stable_length:
+ *
+ * Returns: the length in bytes of the source rendered for good: the open
+ *   chunk, which further appends render again, starts there
+ */
+gsize
+natter_markdown_renderer_get_stable_length (NatterMarkdownRenderer *self)
+{
+  g_return_val_if_fail (NATTER_IS_MARKDOWN_RENDERER (self), 0);
+
+  return self->stable;
+}
+
+/**
+ * natter_markdown_renderer_take_open_chunk:
+ *
+ * Ends the source where the open chunk starts: the chunk's text leaves the
+ * buffer, and its source is returned, to go on elsewhere (a long answer
+ * goes on in a new view). What is left is final, as after finish(), and
+ * nothing is rendered again.
+ *
+ * Returns: (transfer full): the source of the open chunk, maybe empty
+ */
+char *
+natter_markdown_renderer_take_open_chunk (NatterMarkdownRenderer *self)
+{
+  char *open;
+
+  g_return_val_if_fail (NATTER_IS_MARKDOWN_RENDERER (self), NULL);
+
+  open = g_strdup (self->source->str + self->stable);
+  discard_open_chunk (self);
+  g_string_truncate (self->source, self->stable);
+  /* The open chunk began with a line that starts a top-level block after a
+   * blank line, outside any fence: the scan was there before that line. */
+  self->scan_pos = self->stable;
+  self->fence_char = '\0';
+  self->block_ended = self->stable > 0;
+  self->finished = TRUE;
+  self->reopen_stable = self->stable;
+  self->reopen_offset = gtk_text_buffer_get_char_count (self->buffer);
+  return open;
 }
 
 /* --- GObject ---------------------------------------------------------------- */

@@ -22,5 +22,7 @@ const char             *natter_markdown_renderer_get_source        (NatterMarkdo
 const char             *natter_markdown_renderer_get_link_at_iter  (NatterMarkdownRenderer *self,
                                                                     const GtkTextIter      *iter);
 int                     natter_markdown_renderer_get_stable_offset (NatterMarkdownRenderer *self);
+gsize                   natter_markdown_renderer_get_stable_length (NatterMarkdownRenderer *self);
+char                   *natter_markdown_renderer_take_open_chunk   (NatterMarkdownRenderer *self);
 
 G_END_DECLS

@@ -6,6 +6,16 @@
  * text is collected until the next frame and then handed to the markdown
  * renderer, which re-renders the open block only. Nothing here grows with
  * the length of the message or of the conversation.
+ *
+ * A long answer is shown in several text views, "pages" of about
+ * PAGE_BYTES of Markdown each, cut where the renderer cuts its chunks, so
+ * that the text reads as one. GTK 4.8 draws every line of a text view
+ * whenever it changes, and keeps the layout of only 250 lines between
+ * frames: with one view, each frame of a streaming answer cost as much as
+ * the whole answer (44 ms of a 60 Hz frame's 16 at 200 kB). Only the last
+ * page changes as the answer grows; the others keep what they drew. And
+ * since GTK 4.8's renderer draws every text node of the window each frame,
+ * seen or not, pages away from the scrolled view are not drawn at all.
  */
 #include "config.h"
 
@@ -14,6 +24,18 @@
 #include "natter-error-text.h"
 #include "natter-markdown-renderer.h"
 #include "natter-message-row.h"
+
+/* Small enough that a page's lines fit GTK's layout cache and that
+ * starting a page (its text rendered again without the open chunk, a new
+ * view laid out) stays well within a frame; large enough that a 1 MB answer
+ * takes a few hundred views, not thousands. */
+#define PAGE_BYTES 4096
+
+typedef struct {
+  NatterMessageRow       *row;
+  GtkWidget              *view;
+  NatterMarkdownRenderer *markdown;
+} Page;
 
 struct _NatterMessageRow
 {
@@ -34,7 +56,9 @@ struct _NatterMessageRow
   GtkWidget              *stats_label;
 
   NatterMessage          *message;
-  NatterMarkdownRenderer *markdown;
+  GPtrArray              *pages;   /* of Page; the first shows content_view */
+  GtkAdjustment          *vadjustment;  /* of the view scrolling us, with pages */
+  guint                   visibility_tick_id;
   char                   *base_url;
   GString                *pending_content;
   GString                *pending_reasoning;
@@ -85,6 +109,220 @@ is_streaming (NatterMessageRow *self)
          natter_message_get_state (self->message) == NATTER_MESSAGE_STATE_STREAMING;
 }
 
+/* --- Pages ----------------------------------------------------------------- */
+
+static void code_block_added_cb (NatterMarkdownRenderer *markdown,
+                                 GtkTextChildAnchor     *anchor,
+                                 const char             *language,
+                                 const char             *code,
+                                 Page                   *page);
+static void link_released_cb    (GtkGestureClick        *gesture,
+                                 int                     n_press,
+                                 double                  x,
+                                 double                  y,
+                                 Page                   *page);
+static gboolean query_tooltip_cb (GtkWidget             *view,
+                                  int                    x,
+                                  int                    y,
+                                  gboolean               keyboard,
+                                  GtkTooltip            *tooltip,
+                                  Page                  *page);
+
+static void
+page_free (gpointer data)
+{
+  Page *page = data;
+
+  g_clear_object (&page->markdown);
+  g_free (page);
+}
+
+static Page *
+add_page (NatterMessageRow *self,
+          GtkWidget        *view)
+{
+  Page *page = g_new0 (Page, 1);
+  GtkGesture *click = gtk_gesture_click_new ();
+
+  page->row = self;
+  page->view = view;
+  page->markdown = natter_markdown_renderer_new (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)));
+  g_signal_connect (page->markdown, "code-block-added", G_CALLBACK (code_block_added_cb), page);
+  g_signal_connect (click, "released", G_CALLBACK (link_released_cb), page);
+  gtk_widget_add_controller (view, GTK_EVENT_CONTROLLER (click));
+  g_signal_connect (view, "query-tooltip", G_CALLBACK (query_tooltip_cb), page);
+  g_ptr_array_add (self->pages, page);
+  return page;
+}
+
+static Page *
+last_page (NatterMessageRow *self)
+{
+  return g_ptr_array_index (self->pages, self->pages->len - 1);
+}
+
+/* --- Drawing only the pages near the view ------------------------------------ */
+
+/* Pages more than a view's height away from it are not drawn; they keep
+ * their place, and are drawn again before they scroll into view. */
+static void
+update_page_visibility (NatterMessageRow *self)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_SCROLLED_WINDOW);
+  graphene_rect_t near;
+  gboolean known = scroller != NULL && gtk_widget_compute_bounds (scroller, self->bubble, &near);
+
+  near.origin.y -= near.size.height;
+  near.size.height *= 3;
+  for (guint i = 0; i < self->pages->len; i++)
+    {
+      GtkWidget *view = ((Page *) g_ptr_array_index (self->pages, i))->view;
+      graphene_rect_t bounds;
+
+      gtk_widget_set_child_visible (view, !known || !gtk_widget_compute_bounds (view, self->bubble, &bounds) ||
+                                          graphene_rect_intersection (&near, &bounds, NULL));
+    }
+}
+
+static gboolean
+visibility_tick_cb (GtkWidget     *widget,
+                    GdkFrameClock *clock,
+                    gpointer       user_data)
+{
+  NatterMessageRow *self = NATTER_MESSAGE_ROW (widget);
+
+  self->visibility_tick_id = 0;
+  update_page_visibility (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The scroll position is set while the view allocates its rows: the
+ * pages' places are known at the next frame. */
+static void
+scrolled_cb (NatterMessageRow *self)
+{
+  if (self->visibility_tick_id == 0)
+    self->visibility_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), visibility_tick_cb, NULL, NULL);
+}
+
+static void
+watch_scrolling (NatterMessageRow *self)
+{
+  GtkWidget *scroller = gtk_widget_get_ancestor (GTK_WIDGET (self), GTK_TYPE_SCROLLED_WINDOW);
+
+  if (self->vadjustment != NULL || scroller == NULL)
+    return;
+  self->vadjustment = g_object_ref (gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller)));
+  g_signal_connect_swapped (self->vadjustment, "value-changed", G_CALLBACK (scrolled_cb), self);
+  g_signal_connect_swapped (self->vadjustment, "changed", G_CALLBACK (scrolled_cb), self);
+}
+
+static void
+unwatch_scrolling (NatterMessageRow *self)
+{
+  if (self->vadjustment != NULL)
+    g_signal_handlers_disconnect_by_data (self->vadjustment, self);
+  g_clear_object (&self->vadjustment);
+  if (self->visibility_tick_id != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->visibility_tick_id);
+  self->visibility_tick_id = 0;
+}
+
+/* The blank line that separates two blocks in a view is left out where a
+ * page ends, the next starting with the next block: the space between the
+ * views stands for it. */
+static int
+blank_line_height (NatterMessageRow *self)
+{
+  PangoContext *context = gtk_widget_get_pango_context (self->content_view);
+  PangoFontMetrics *metrics = pango_context_get_metrics (context, NULL, NULL);
+  int height = PANGO_PIXELS (pango_font_metrics_get_height (metrics));
+
+  pango_font_metrics_unref (metrics);
+  return MAX (height - gtk_box_get_spacing (GTK_BOX (self->bubble)), 0);
+}
+
+/* A view like the first one, after the last. */
+static Page *
+add_page_view (NatterMessageRow *self)
+{
+  GtkWidget *previous = last_page (self)->view;
+  GtkWidget *view = gtk_text_view_new ();
+
+  gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_cursor_visible (GTK_TEXT_VIEW (view), FALSE);
+  gtk_text_view_set_wrap_mode (GTK_TEXT_VIEW (view), GTK_WRAP_WORD_CHAR);
+  gtk_widget_set_has_tooltip (view, TRUE);
+  gtk_widget_add_css_class (view, "content");
+  gtk_widget_set_margin_top (view, blank_line_height (self));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Answer"), -1);
+  gtk_box_insert_child_after (GTK_BOX (self->bubble), view, previous);
+  watch_scrolling (self);
+  scrolled_cb (self);
+  return add_page (self, view);
+}
+
+/* Back to the first page alone. */
+static void
+remove_pages (NatterMessageRow *self)
+{
+  unwatch_scrolling (self);
+  gtk_widget_set_child_visible (self->content_view, TRUE);
+  while (self->pages->len > 1)
+    {
+      Page *page = last_page (self);
+
+      gtk_box_remove (GTK_BOX (self->bubble), page->view);
+      g_ptr_array_remove_index (self->pages, self->pages->len - 1);
+    }
+}
+
+/* Once the last page has PAGE_BYTES rendered for good, its open chunk
+ * moves to a new page; what the last page shows stays as it is. */
+static void
+turn_page_if_full (NatterMessageRow *self)
+{
+  Page *page = last_page (self);
+  g_autofree char *open = NULL;
+
+  if (natter_markdown_renderer_get_stable_length (page->markdown) < PAGE_BYTES)
+    return;
+  open = natter_markdown_renderer_take_open_chunk (page->markdown);
+  natter_markdown_renderer_append (add_page_view (self)->markdown, open);
+}
+
+static void
+append_markdown (NatterMessageRow *self,
+                 const char       *text)
+{
+  natter_markdown_renderer_append (last_page (self)->markdown, text);
+  turn_page_if_full (self);
+}
+
+/* The whole answer, in pages; fed in pieces, so that each page is cut as
+ * it would be while streaming. */
+static void
+show_markdown (NatterMessageRow *self,
+               const char       *markdown)
+{
+  gsize length = markdown != NULL ? strlen (markdown) : 0;
+
+  remove_pages (self);
+  if (length <= PAGE_BYTES)
+    {
+      natter_markdown_renderer_set_text (last_page (self)->markdown, markdown);
+      return;
+    }
+  natter_markdown_renderer_set_text (last_page (self)->markdown, NULL);
+  for (gsize done = 0; done < length; done += PAGE_BYTES / 4)
+    {
+      g_autofree char *piece = g_strndup (markdown + done, PAGE_BYTES / 4);
+
+      append_markdown (self, piece);
+    }
+  natter_markdown_renderer_finish (last_page (self)->markdown);
+}
+
 /* --- Streaming text, one frame at a time ------------------------------- */
 
 static void
@@ -112,7 +350,7 @@ natter_message_row_flush (NatterMessageRow *self)
   if (self->pending_reasoning->len > 0)
     append_reasoning_text (self, self->pending_reasoning->str, self->pending_reasoning->len);
   if (self->pending_content->len > 0)
-    natter_markdown_renderer_append (self->markdown, self->pending_content->str);
+    append_markdown (self, self->pending_content->str);
   g_string_truncate (self->pending_reasoning, 0);
   g_string_truncate (self->pending_content, 0);
 }
@@ -299,7 +537,7 @@ update_state (NatterMessageRow *self)
     {
       natter_message_row_flush (self);
       if (is_assistant (self))
-        natter_markdown_renderer_finish (self->markdown);
+        natter_markdown_renderer_finish (last_page (self)->markdown);
       g_clear_handle_id (&self->countdown_id, g_source_remove);
     }
   gtk_label_set_text (GTK_LABEL (self->status_label), text != NULL ? text : "");
@@ -322,10 +560,11 @@ copy_clicked_cb (GtkButton *button)
 }
 
 static void
-code_block_added_cb (NatterMessageRow   *self,
-                     GtkTextChildAnchor *anchor,
-                     const char         *language,
-                     const char         *code)
+code_block_added_cb (NatterMarkdownRenderer *markdown,
+                     GtkTextChildAnchor     *anchor,
+                     const char             *language,
+                     const char             *code,
+                     Page                   *page)
 {
   GtkWidget *button = gtk_button_new_with_label (_("Copy"));
 
@@ -334,49 +573,50 @@ code_block_added_cb (NatterMessageRow   *self,
   gtk_widget_add_css_class (button, "flat");
   gtk_widget_add_css_class (button, "copy-code");
   g_signal_connect (button, "clicked", G_CALLBACK (copy_clicked_cb), NULL);
-  gtk_text_view_add_child_at_anchor (GTK_TEXT_VIEW (self->content_view), button, anchor);
+  gtk_text_view_add_child_at_anchor (GTK_TEXT_VIEW (page->view), button, anchor);
 }
 
 static const char *
-link_at (NatterMessageRow *self,
-         double            x,
-         double            y)
+link_at (Page   *page,
+         double  x,
+         double  y)
 {
   GtkTextIter iter;
   int bx, by;
 
-  if (!is_assistant (self))
+  if (!is_assistant (page->row))
     return NULL;
-  gtk_text_view_window_to_buffer_coords (GTK_TEXT_VIEW (self->content_view), GTK_TEXT_WINDOW_WIDGET,
+  gtk_text_view_window_to_buffer_coords (GTK_TEXT_VIEW (page->view), GTK_TEXT_WINDOW_WIDGET,
                                          (int) x, (int) y, &bx, &by);
-  if (!gtk_text_view_get_iter_at_location (GTK_TEXT_VIEW (self->content_view), &iter, bx, by))
+  if (!gtk_text_view_get_iter_at_location (GTK_TEXT_VIEW (page->view), &iter, bx, by))
     return NULL;
-  return natter_markdown_renderer_get_link_at_iter (self->markdown, &iter);
+  return natter_markdown_renderer_get_link_at_iter (page->markdown, &iter);
 }
 
 /* Links open on a click only, and their target is shown before, on hover. */
 static void
-link_released_cb (NatterMessageRow *self,
-                  int               n_press,
-                  double            x,
-                  double            y,
-                  GtkGestureClick  *gesture)
+link_released_cb (GtkGestureClick *gesture,
+                  int              n_press,
+                  double           x,
+                  double           y,
+                  Page            *page)
 {
-  const char *href = link_at (self, x, y);
-  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  const char *href = link_at (page, x, y);
+  GtkRoot *root = gtk_widget_get_root (page->view);
 
   if (href != NULL && n_press == 1)
     gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, href, GDK_CURRENT_TIME);
 }
 
 static gboolean
-query_tooltip_cb (NatterMessageRow *self,
-                  int               x,
-                  int               y,
-                  gboolean          keyboard,
-                  GtkTooltip       *tooltip)
+query_tooltip_cb (GtkWidget  *view,
+                  int         x,
+                  int         y,
+                  gboolean    keyboard,
+                  GtkTooltip *tooltip,
+                  Page       *page)
 {
-  const char *href = keyboard ? NULL : link_at (self, x, y);
+  const char *href = keyboard ? NULL : link_at (page, x, y);
 
   if (href == NULL)
     return FALSE;
@@ -406,9 +646,12 @@ show_whole_message (NatterMessageRow *self)
                                 "message", assistant ? "assistant" : "user", NULL });
 
   if (assistant)
-    natter_markdown_renderer_set_text (self->markdown, natter_message_get_content (self->message));
+    show_markdown (self, natter_message_get_content (self->message));
   else
-    gtk_text_buffer_set_text (content_buffer (self), natter_message_get_content (self->message), -1);
+    {
+      remove_pages (self);
+      gtk_text_buffer_set_text (content_buffer (self), natter_message_get_content (self->message), -1);
+    }
 
   gtk_text_buffer_set_text (reasoning_buffer (self), reasoning != NULL ? reasoning : "", -1);
   gtk_widget_set_visible (self->reasoning_expander, reasoning != NULL && *reasoning != '\0');
@@ -475,7 +718,8 @@ natter_message_row_dispose (GObject *object)
   NatterMessageRow *self = NATTER_MESSAGE_ROW (object);
 
   disconnect_message (self);
-  g_clear_object (&self->markdown);
+  unwatch_scrolling (self);
+  g_clear_pointer (&self->pages, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_MESSAGE_ROW);
 
   G_OBJECT_CLASS (natter_message_row_parent_class)->dispose (object);
@@ -566,17 +810,12 @@ natter_message_row_class_init (NatterMessageRowClass *klass)
 static void
 natter_message_row_init (NatterMessageRow *self)
 {
-  GtkGesture *click = gtk_gesture_click_new ();
-
   gtk_widget_init_template (GTK_WIDGET (self));
   self->pending_content = g_string_new (NULL);
   self->pending_reasoning = g_string_new (NULL);
-  self->markdown = natter_markdown_renderer_new (content_buffer (self));
-  g_signal_connect_swapped (self->markdown, "code-block-added", G_CALLBACK (code_block_added_cb), self);
+  self->pages = g_ptr_array_new_with_free_func (page_free);
+  add_page (self, self->content_view);
 
-  g_signal_connect_swapped (click, "released", G_CALLBACK (link_released_cb), self);
-  gtk_widget_add_controller (self->content_view, GTK_EVENT_CONTROLLER (click));
-  g_signal_connect_swapped (self->content_view, "query-tooltip", G_CALLBACK (query_tooltip_cb), self);
   g_signal_connect_swapped (self->edit_button, "clicked", G_CALLBACK (edit_clicked_cb), self);
 }
 
@@ -609,7 +848,8 @@ natter_message_row_set_base_url (NatterMessageRow *self,
   self->base_url = g_strdup (base_url);
 }
 
-/* Returns: (transfer none): what the answer's text view shows */
+/* Returns: (transfer none): what the answer's text view shows; for an
+ * answer long enough to take several pages, the first page */
 GtkTextBuffer *
 natter_message_row_get_content_buffer (NatterMessageRow *self)
 {

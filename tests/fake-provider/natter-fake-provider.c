@@ -527,7 +527,9 @@ play_hang_up (Play *play)
    * write fails. */
   if (socket != NULL)
     {
-      g_socket_send (socket, dangling_chunk_size, strlen (dangling_chunk_size), NULL, NULL);
+      /* No chunk before the headers, which were never sent. */
+      if (play->script->ending != NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS)
+        g_socket_send (socket, dangling_chunk_size, strlen (dangling_chunk_size), NULL, NULL);
       g_socket_shutdown (socket, TRUE, TRUE, NULL);
     }
 
@@ -586,6 +588,13 @@ play_end (Play *play)
   play->ended = TRUE;
   g_clear_pointer (&play->watch, source_destroy_and_unref);
 
+  if (play->script->ending == NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS)
+    {
+      play_close_connection (play);
+      play_forget (play);
+      return;
+    }
+
   if (play->script->ending == NATTER_FAKE_ENDING_HANG_UP)
     {
       play_hang_up (play);
@@ -627,7 +636,8 @@ play_step (Play *play)
   GArray *pieces = play->script->pieces;
   Piece *piece;
 
-  if (play->piece >= pieces->len)
+  if (play->piece >= pieces->len ||
+      play->script->ending == NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS)
     {
       play_end (play);
       return;
@@ -783,6 +793,27 @@ respond_stream (NatterFakeProvider *self,
     play_schedule (play, 0);
 }
 
+/* Pauses @msg before anything is appended, so that not even its status
+ * line goes out, and closes its connection from the main loop. */
+static void
+respond_hang_up_before_headers (NatterFakeProvider *self,
+                                SoupServerMessage  *msg,
+                                NatterFakeScript   *script)
+{
+  Play *play = g_new0 (Play, 1);
+
+  /* As in respond_stream(): looked up while the socket is still open. */
+  soup_server_message_get_remote_address (msg);
+
+  play->provider = self;
+  play->msg = g_object_ref (msg);
+  play->script = natter_fake_script_ref (script);
+  g_ptr_array_add (self->plays, play);
+
+  soup_server_message_pause (msg);
+  play_schedule (play, 0);
+}
+
 static void
 respond_json (SoupServerMessage *msg,
               guint              status,
@@ -857,7 +888,9 @@ respond_chat (NatterFakeProvider *self,
   if (script == NULL)
     script = natter_fake_script_ref (self->default_script);
 
-  if (script->status == SOUP_STATUS_OK)
+  if (script->ending == NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS)
+    respond_hang_up_before_headers (self, msg, script);
+  else if (script->status == SOUP_STATUS_OK)
     respond_stream (self, msg, script);
   else
     respond_plain (msg, script);

@@ -20,6 +20,10 @@ typedef enum {
                                 * clients see an error (to end a stream cleanly but
                                 * early, use COMPLETE without natter_fake_script_add_done) */
   NATTER_FAKE_ENDING_STALL,    /* nothing more is sent; the connection stays open */
+  NATTER_FAKE_ENDING_HANG_UP_BEFORE_HEADERS, /* the connection is closed once the request is
+                                              * read, before a status line: the status, headers,
+                                              * body and pieces of the script are not used
+                                              * (chat completions only) */
 } NatterFakeEnding;
 
 /* --- A scripted response ------------------------------------------------ */
