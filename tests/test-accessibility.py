@@ -64,7 +64,7 @@ def answer_text(app):
     return "".join(a.queryText().getText(0, -1) for a in answers)
 
 
-provider = subprocess.Popen([fake_provider, "--tokens", "30", "--interval-ms", "60"],
+provider = subprocess.Popen([fake_provider, "--tokens", "60", "--interval-ms", "100"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 base_url = provider.stdout.readline().strip()
 env = dict(app_environment, NATTER_BASE_URL=base_url, NATTER_MODEL="natter-fake-1")
