@@ -87,9 +87,12 @@ try:
     check(stop is not None, "Stop, named Stop, can be pressed while the answer streams")
     partial = wait_for(lambda: answer_text(app))
     check(partial and partial.startswith("Lorem"), "the answer is readable through AT-SPI as it streams")
-    done = wait_for(lambda: not sensitive(find(app, "push button", "Stop")), timeout=20)
+    done = wait_for(lambda: not sensitive(find(app, "push button", "Stop")), timeout=60)
     final = answer_text(app)
-    check(done and len(final) > len(partial), "the answer grows until it is complete")
+    # On a slow build the text read while streaming may already be most of
+    # it: the complete answer holds it, and is at least as long.
+    check(done and final.startswith(partial.rstrip()) and len(final) >= len(partial),
+          "the answer grows until it is complete")
     composer.queryEditableText().setTextContents("Next")
     check(wait_for(lambda: sensitive(find(app, "push button", "Send"))),
           "Send comes back when the answer is complete")

@@ -482,6 +482,10 @@ test_rows_follow_list (Fixture       *f,
   natter_provider_list_add (f->providers, second);
   natter_provider_list_add (f->providers, third);
   iterate_for (50);
+  /* Whether a key is waiting is known once the keyring has answered. */
+  for (guint waited = 0; waited < 10000 && n_provider_rows (f) == 3 &&
+       !adw_expander_row_get_expanded (ADW_EXPANDER_ROW (provider_row (f, 2))); waited += 20)
+    iterate_for (20);
   g_assert_cmpuint (n_provider_rows (f), ==, 3);
   g_assert_true (provider_row (f, 0) == first);
   g_assert_true (adw_expander_row_get_expanded (ADW_EXPANDER_ROW (first)));
