@@ -31,6 +31,11 @@
  * takes a few hundred views, not thousands. */
 #define PAGE_BYTES 4096
 
+/* Pages after the first go in boxes of PAGES_PER_VOLUME, "volumes": each
+ * frame of a streaming answer lays the row out again, and the row's box
+ * then goes over its few volumes, not over every page. */
+#define PAGES_PER_VOLUME 16
+
 typedef struct {
   NatterMessageRow       *row;
   GtkWidget              *view;
@@ -57,6 +62,7 @@ struct _NatterMessageRow
 
   NatterMessage          *message;
   GPtrArray              *pages;   /* of Page; the first shows content_view */
+  GPtrArray              *volumes; /* the boxes of the other pages */
   GtkAdjustment          *vadjustment;  /* of the view scrolling us, with pages */
   guint                   visibility_tick_id;
   char                   *base_url;
@@ -163,6 +169,17 @@ last_page (NatterMessageRow *self)
 
 /* --- Drawing only the pages near the view ------------------------------------ */
 
+static gboolean
+is_near (GtkWidget             *widget,
+         GtkWidget             *bubble,
+         const graphene_rect_t *near)
+{
+  graphene_rect_t bounds;
+
+  return near == NULL || !gtk_widget_compute_bounds (widget, bubble, &bounds) ||
+         graphene_rect_intersection (near, &bounds, NULL);
+}
+
 /* Pages more than a view's height away from it are not drawn; they keep
  * their place, and are drawn again before they scroll into view. */
 static void
@@ -174,13 +191,15 @@ update_page_visibility (NatterMessageRow *self)
 
   near.origin.y -= near.size.height;
   near.size.height *= 3;
+  for (guint i = 0; i < self->volumes->len; i++)
+    gtk_widget_set_child_visible (g_ptr_array_index (self->volumes, i), is_near (g_ptr_array_index (self->volumes, i),
+                                                                                 self->bubble, known ? &near : NULL));
   for (guint i = 0; i < self->pages->len; i++)
     {
       GtkWidget *view = ((Page *) g_ptr_array_index (self->pages, i))->view;
-      graphene_rect_t bounds;
 
-      gtk_widget_set_child_visible (view, !known || !gtk_widget_compute_bounds (view, self->bubble, &bounds) ||
-                                          graphene_rect_intersection (&near, &bounds, NULL));
+      if (gtk_widget_get_child_visible (gtk_widget_get_parent (view)))
+        gtk_widget_set_child_visible (view, is_near (view, self->bubble, known ? &near : NULL));
     }
 }
 
@@ -246,7 +265,6 @@ blank_line_height (NatterMessageRow *self)
 static Page *
 add_page_view (NatterMessageRow *self)
 {
-  GtkWidget *previous = last_page (self)->view;
   GtkWidget *view = gtk_text_view_new ();
 
   gtk_text_view_set_editable (GTK_TEXT_VIEW (view), FALSE);
@@ -256,7 +274,16 @@ add_page_view (NatterMessageRow *self)
   gtk_widget_add_css_class (view, "content");
   gtk_widget_set_margin_top (view, blank_line_height (self));
   gtk_accessible_update_property (GTK_ACCESSIBLE (view), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Answer"), -1);
-  gtk_box_insert_child_after (GTK_BOX (self->bubble), view, previous);
+  if ((self->pages->len - 1) % PAGES_PER_VOLUME == 0)
+    {
+      GtkWidget *volume = gtk_box_new (GTK_ORIENTATION_VERTICAL, gtk_box_get_spacing (GTK_BOX (self->bubble)));
+      GtkWidget *after = self->volumes->len > 0 ? g_ptr_array_index (self->volumes, self->volumes->len - 1)
+                                                : self->content_view;
+
+      gtk_box_insert_child_after (GTK_BOX (self->bubble), volume, after);
+      g_ptr_array_add (self->volumes, volume);
+    }
+  gtk_box_append (GTK_BOX (g_ptr_array_index (self->volumes, self->volumes->len - 1)), view);
   watch_scrolling (self);
   scrolled_cb (self);
   return add_page (self, view);
@@ -268,13 +295,10 @@ remove_pages (NatterMessageRow *self)
 {
   unwatch_scrolling (self);
   gtk_widget_set_child_visible (self->content_view, TRUE);
-  while (self->pages->len > 1)
-    {
-      Page *page = last_page (self);
-
-      gtk_box_remove (GTK_BOX (self->bubble), page->view);
-      g_ptr_array_remove_index (self->pages, self->pages->len - 1);
-    }
+  g_ptr_array_set_size (self->pages, 1);
+  for (guint i = 0; i < self->volumes->len; i++)
+    gtk_box_remove (GTK_BOX (self->bubble), g_ptr_array_index (self->volumes, i));
+  g_ptr_array_set_size (self->volumes, 0);
 }
 
 /* Once the last page has PAGE_BYTES rendered for good, its open chunk
@@ -720,6 +744,7 @@ natter_message_row_dispose (GObject *object)
   disconnect_message (self);
   unwatch_scrolling (self);
   g_clear_pointer (&self->pages, g_ptr_array_unref);
+  g_clear_pointer (&self->volumes, g_ptr_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_MESSAGE_ROW);
 
   G_OBJECT_CLASS (natter_message_row_parent_class)->dispose (object);
@@ -814,6 +839,7 @@ natter_message_row_init (NatterMessageRow *self)
   self->pending_content = g_string_new (NULL);
   self->pending_reasoning = g_string_new (NULL);
   self->pages = g_ptr_array_new_with_free_func (page_free);
+  self->volumes = g_ptr_array_new ();
   add_page (self, self->content_view);
 
   g_signal_connect_swapped (self->edit_button, "clicked", G_CALLBACK (edit_clicked_cb), self);
