@@ -12,6 +12,7 @@
 #include "natter-fake-provider.h"
 #include "natter-key-store.h"
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 #define KEY "sk-secret-cli-4242"
 
@@ -79,24 +80,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
@@ -112,7 +95,7 @@ fixture_tear_down (Fixture       *f,
   g_rmdir (glib_dir);
   g_rmdir (f->config_dir);
   g_free (f->config_dir);
-  remove_tree (f->data_dir);
+  natter_test_remove_tree (f->data_dir);
   g_free (f->data_dir);
 }
 

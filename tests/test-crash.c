@@ -25,6 +25,7 @@
 #include "natter-autosave.h"
 #include "natter-fake-provider.h"
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 /* Scheduling on a loaded machine, and reading the pipe late. */
 #define SLACK_MS 300
@@ -77,24 +78,6 @@ typedef struct {
 /* --- Fixture ------------------------------------------------------------- */
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_remove (child);
-    }
-  g_rmdir (path);
-}
-
-static void
 fixture_set_up (Fixture       *f,
                 gconstpointer  data)
 {
@@ -116,7 +99,7 @@ fixture_tear_down (Fixture       *f,
 {
   g_assert_finalize_object (f->provider);
   g_free (f->base_url);
-  remove_tree (f->dir);
+  natter_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->db_path);
 }

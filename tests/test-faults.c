@@ -29,6 +29,7 @@
 #include "natter-fake-provider.h"
 #include "natter-history.h"
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 #define KEY     "sk-faults-3f9a0c27e1b84d56"
 #define MODEL   "natter-fake-1"
@@ -169,25 +170,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_assert_cmpint (g_remove (child), ==, 0);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
@@ -198,7 +180,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_error (&f->error);
   g_clear_object (&f->client);
   g_assert_finalize_object (f->provider);
-  remove_tree (f->dir);
+  natter_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
   g_free (f->base_url);

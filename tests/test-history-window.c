@@ -26,6 +26,7 @@
 #include "natter-sidebar.h"
 #include "natter-store.h"
 #include "natter-window.h"
+#include "natter-test-util.h"
 
 /* Deadlines: long, since they only matter when something is wrong. */
 #define SHORT_MS  5000
@@ -47,26 +48,9 @@ typedef struct {
 /* --- Waiting ----------------------------------------------------------------- */
 
 static gboolean
-set_flag_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
 wake_cb (gpointer user_data)
 {
   return G_SOURCE_CONTINUE;
-}
-
-static void
-iterate_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Runs the main loop until @expr holds, failing the test at the deadline.
@@ -110,7 +94,7 @@ open_window (Fixture  *f,
   WAIT_UNTIL (gtk_widget_get_mapped (natter_window_get_composer (f->window)), SHORT_MS);
   /* The model list is asked for at once; let it arrive. */
   WAIT_UNTIL (natter_fake_provider_get_n_requests (f->provider) > n_requests, SHORT_MS);
-  iterate_for (50);
+  natter_test_iterate_for (50);
 }
 
 static void
@@ -185,7 +169,7 @@ close_window (Fixture *f)
 
   gtk_window_destroy (GTK_WINDOW (f->window));
   /* Let finished operations deliver their results and drop their refs. */
-  iterate_for (100);
+  natter_test_iterate_for (100);
   WAIT_UNTIL (G_OBJECT (f->window)->ref_count == 1, SHORT_MS);
   g_assert_finalize_object (g_steal_pointer (&f->window));
 }
@@ -640,7 +624,7 @@ respond (Fixture          *f,
   dialogs = dialogs_of (f);
   if (g_list_find (dialogs, dialog) != NULL)
     gtk_window_destroy (GTK_WINDOW (dialog));
-  iterate_for (20);
+  natter_test_iterate_for (20);
 }
 
 /* Presses a key combination bound on the window, such as "<Control>n",
@@ -714,7 +698,7 @@ save_screenshot (Fixture    *f,
 
   if (dir == NULL)
     return;
-  iterate_for (300);
+  natter_test_iterate_for (300);
   snapshot = gtk_snapshot_new ();
   gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 1, 1, 1, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
   for (GtkWidget *child = gtk_widget_get_first_child (window); child != NULL;
@@ -1200,7 +1184,7 @@ test_search_scrolls_to_message (Fixture       *f,
   g_assert_cmpstr (natter_conversation_get_title (conversation (f)), ==, "A long one");
   WAIT_UNTIL (row_on_screen (f, message_at (conversation (f), 20)), SHORT_MS);
   adjustment = natter_chat_view_get_vadjustment (NATTER_CHAT_VIEW (natter_window_get_chat_view (f->window)));
-  iterate_for (300);
+  natter_test_iterate_for (300);
   /* Not at the bottom: the view stays at the message. */
   g_assert_false (natter_chat_view_get_following (NATTER_CHAT_VIEW (natter_window_get_chat_view (f->window))));
   g_assert_true (row_on_screen (f, message_at (conversation (f), 20)));
@@ -1236,7 +1220,7 @@ test_search_result_of_deleted (Fixture       *f,
   g_assert_true (conversation (f) != doomed);
   /* The result goes with it; were it still there, picking it must not
    * open the deleted conversation. */
-  iterate_for (100);
+  natter_test_iterate_for (100);
   if (n_results (f) > 0)
     g_signal_emit_by_name (natter_sidebar_get_result_list (sidebar (f)), "activate", 0);
   g_assert_true (conversation (f) != doomed);
@@ -1293,7 +1277,7 @@ test_rename (Fixture       *f,
   /* A later message does not bring the first prompt's title back. */
   ask (f, "Another message");
   g_assert_cmpstr (natter_conversation_get_title (conversation (f)), ==, "Naming things");
-  iterate_for (100);
+  natter_test_iterate_for (100);
   g_assert_true (db_title_is (f, id, "Naming things"));
 }
 
@@ -1309,7 +1293,7 @@ toast_button (Fixture    *f,
               const char *label)
 {
   WAIT_UNTIL (find_widget (GTK_WIDGET (f->window), is_button_labelled, label) != NULL, SHORT_MS);
-  iterate_for (1000);
+  natter_test_iterate_for (1000);
   return find_widget (GTK_WIDGET (f->window), is_button_labelled, label);
 }
 
@@ -1355,7 +1339,7 @@ test_delete_and_undo (Fixture       *f,
   g_assert_true (listed (f, 0) == doomed);
   g_assert_true (conversation (f) == doomed);
   g_assert_cmpuint (gtk_single_selection_get_selected (sidebar_model (f)), ==, 0);
-  iterate_for (300);
+  natter_test_iterate_for (300);
   g_assert_true (db_has (f, doomed_id));
   g_assert_cmpuint (n_messages (doomed), ==, 2);
 
@@ -1715,7 +1699,7 @@ choose_file (Fixture    *f,
           stable = 0;
           gtk_file_chooser_set_file (chooser, file, NULL);
         }
-      iterate_for (250);
+      natter_test_iterate_for (250);
     }
   g_assert_true (chooser_has_file (chooser, file));
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
@@ -1803,7 +1787,7 @@ test_without_history (Fixture       *f,
   g_assert_cmpuint (n_messages (first), ==, 2);
   press_shortcut (f, "<Control>f");
   press_shortcut (f, "F9");
-  iterate_for (100);
+  natter_test_iterate_for (100);
   g_assert_false (gtk_widget_get_mapped (GTK_WIDGET (sidebar (f))));
   g_assert_false (gtk_widget_get_visible (flap_button));
 

@@ -17,6 +17,7 @@
 #include "natter-fake-provider.h"
 #include "natter-history.h"
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 #define KEY   "sk-test-0123456789"
 #define MODEL "natter-fake-1"
@@ -108,25 +109,6 @@ fixture_set_up (Fixture       *f,
   g_signal_connect (f->history, "save-failed", G_CALLBACK (save_failed_cb), f);
 }
 
-static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_assert_cmpint (g_remove (child), ==, 0);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
 /* The tests hold no conversation past their end: the history going takes
  * every autosave, and with them every reference to the store; no stream
  * outlives its answer, so the client goes too. */
@@ -141,7 +123,7 @@ fixture_tear_down (Fixture       *f,
   g_assert_finalize_object (f->provider);
   g_string_free (f->changes, TRUE);
   g_clear_error (&f->save_error);
-  remove_tree (f->dir);
+  natter_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
 }
@@ -168,18 +150,6 @@ iterate_until (gboolean *flag,
   g_assert_true (*flag);
   if (!timed_out)
     g_source_remove (timeout_id);
-}
-
-/* Lets the main loop run for a while, to show that something does NOT
- * happen. */
-static void
-iterate_for (guint ms)
-{
-  gboolean over = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &over);
-  while (!over)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 static gboolean
@@ -1407,7 +1377,7 @@ test_remove_while_streaming (Fixture       *f,
   iterate_until (&call.done, WAIT_MS);
   g_assert_error (call.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   natter_history_commit_removals (f->history);
-  iterate_for (200);
+  natter_test_iterate_for (200);
   g_assert_cmpint (db_int (f, "SELECT count(*) FROM conversations"), ==, 1);
   g_assert_cmpint (db_int (f, "SELECT count(*) FROM messages"), ==, 2);
   assert_history (f->history, "Kept");
@@ -1899,7 +1869,7 @@ test_save_failure (Fixture       *f,
   iterate_until (&call.done, WAIT_MS);
   g_assert_no_error (call.error);
   /* The end of the answer is saved from an idle: let it fail too. */
-  iterate_for (500);
+  natter_test_iterate_for (500);
   natter_history_flush (f->history);
 
   /* Said once, with a reason the user can act on. */
@@ -1945,7 +1915,7 @@ test_save_failure_new_conversation (Fixture       *f,
   start_send (f, conversation, "Written while locked", &call);
   iterate_until (&call.done, WAIT_MS);
   g_assert_no_error (call.error);
-  iterate_for (500);
+  natter_test_iterate_for (500);
   g_assert_cmpuint (f->n_save_failed, ==, 1);
   g_assert_error (f->save_error, NATTER_STORE_ERROR, NATTER_STORE_ERROR_LOCKED);
   /* Not in the file, so not listed: a restart would not show it. */

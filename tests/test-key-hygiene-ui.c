@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "natter-message-row.h"
+#include "natter-test-util.h"
 
 /* --- Recording GTK calls ------------------------------------------------------ */
 
@@ -103,23 +104,6 @@ assert_no_request (Server *server)
 }
 
 /* --- Helpers -------------------------------------------------------------------- */
-
-static gboolean
-set_flag_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-iterate_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static GtkTextView *
 find_text_view (GtkWidget     *widget,
@@ -245,7 +229,7 @@ fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
   gtk_window_destroy (f->window);
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_object_unref (f->message);
   server_stop (&f->server);
   g_free (f->origin);
@@ -269,7 +253,7 @@ stream_answer (Fixture    *f,
       piece = g_strndup (markdown + i, n);
       natter_message_append_content (f->message, piece);
       i += n;
-      iterate_for (2);
+      natter_test_iterate_for (2);
     }
   natter_message_set_state (f->message, NATTER_MESSAGE_STATE_COMPLETE);
   natter_message_row_flush (f->row);
@@ -301,7 +285,7 @@ test_no_fetch_on_render (Fixture       *f,
                               f->origin);
   stream_answer (f, markdown);
   /* Long enough for any loader to have started. */
-  iterate_for (1500);
+  natter_test_iterate_for (1500);
 
   text = buffer_text (natter_message_row_get_content_buffer (f->row));
   g_test_message ("shown: %s", text);
@@ -315,7 +299,7 @@ test_no_fetch_on_render (Fixture       *f,
    * either. */
   natter_message_row_set_message (f->row, NULL);
   natter_message_row_set_message (f->row, f->message);
-  iterate_for (500);
+  natter_test_iterate_for (500);
   assert_no_request (&f->server);
   g_assert_cmpuint (opened_uris->len, ==, 0);
 }
@@ -332,7 +316,7 @@ test_link_shown_then_opened_on_click (Fixture       *f,
   double x, y, plain_x, plain_y;
 
   stream_answer (f, markdown);
-  iterate_for (200);
+  natter_test_iterate_for (200);
   point_at_text (f->view, "the docs", 3, &x, &y);
   point_at_text (f->view, "first", 1, &plain_x, &plain_y);
 
@@ -357,7 +341,7 @@ test_link_shown_then_opened_on_click (Fixture       *f,
   g_assert_cmpstr (g_ptr_array_index (opened_uris, 0), ==, docs);
 
   /* Opening is the browser's job: the app itself fetched nothing. */
-  iterate_for (200);
+  natter_test_iterate_for (200);
   assert_no_request (&f->server);
 }
 
@@ -373,7 +357,7 @@ test_user_message_no_link (Fixture       *f,
   double x, y;
 
   natter_message_row_set_message (f->row, question);
-  iterate_for (300);
+  natter_test_iterate_for (300);
   view = find_text_view (GTK_WIDGET (f->row), natter_message_row_get_content_buffer (f->row));
   point_at_text (view, "this", 1, &x, &y);
   shown = hover (view, x, y);

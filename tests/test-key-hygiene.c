@@ -17,6 +17,7 @@
 #include "natter-fake-provider.h"
 #include "natter-history.h"
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 /* With an underscore, which the Markdown export would escape. */
 #define KEY     "sk-hygiene_7c1e94b0a25d4f38"
@@ -168,25 +169,6 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_assert_cmpint (g_remove (child), ==, 0);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
@@ -197,7 +179,7 @@ fixture_tear_down (Fixture       *f,
   g_clear_pointer (&f->models, g_strfreev);
   g_assert_finalize_object (f->client);
   g_assert_finalize_object (f->provider);
-  remove_tree (f->dir);
+  natter_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
   g_free (f->base_url);

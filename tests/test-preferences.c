@@ -14,6 +14,7 @@
 #include "natter-preferences-window.h"
 #include "natter-provider-row.h"
 #include "natter-url-check.h"
+#include "natter-test-util.h"
 
 typedef struct {
   GSettings               *settings;
@@ -27,16 +28,6 @@ set_flag_cb (gpointer user_data)
 {
   *(gboolean *) user_data = TRUE;
   return G_SOURCE_REMOVE;
-}
-
-static void
-iterate_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 /* Runs the main loop until @condition holds, and fails after @ms. */
@@ -77,7 +68,7 @@ fixture_set_up (Fixture       *f,
   f->window = g_object_ref_sink (NATTER_PREFERENCES_WINDOW (
     natter_preferences_window_new (f->settings, f->providers, f->keys)));
   gtk_window_present (GTK_WINDOW (f->window));
-  iterate_for (100);
+  natter_test_iterate_for (100);
 }
 
 static void
@@ -101,7 +92,7 @@ fixture_tear_down (Fixture       *f,
   close_dialogs ();
   gtk_window_destroy (GTK_WINDOW (f->window));
   /* Let pending key operations deliver their results and drop their refs. */
-  iterate_for (100);
+  natter_test_iterate_for (100);
   g_assert_finalize_object (f->window);
   g_assert_finalize_object (f->providers);
   g_assert_finalize_object (f->keys);
@@ -245,7 +236,7 @@ add_provider (Fixture    *f,
   natter_provider_list_add (f->providers, provider);
   row = provider_row (f, g_list_model_get_n_items (G_LIST_MODEL (f->providers)) - 1);
   adw_expander_row_set_expanded (ADW_EXPANDER_ROW (row), TRUE);
-  iterate_for (50);
+  natter_test_iterate_for (50);
   return row;
 }
 
@@ -443,7 +434,7 @@ test_add_preset (Fixture       *f,
     g_assert_true (menu_has_label (menu, offered[i]));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "prefs.add-provider", "s", "mistral");
-  iterate_for (50);
+  natter_test_iterate_for (50);
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->providers)), ==, 1);
   provider = g_list_model_get_item (G_LIST_MODEL (f->providers), 0);
@@ -464,7 +455,7 @@ test_add_preset (Fixture       *f,
 
   /* A custom provider starts without a URL, and says what to enter. */
   gtk_widget_activate_action (GTK_WIDGET (f->window), "prefs.add-provider", "s", "custom");
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_cmpuint (n_provider_rows (f), ==, 2);
   g_assert_true (adw_expander_row_get_expanded (ADW_EXPANDER_ROW (provider_row (f, 1))));
   g_assert_true (shows (GTK_WIDGET (provider_row (f, 1)), "Enter the address of the provider’s API"));
@@ -481,11 +472,11 @@ test_rows_follow_list (Fixture       *f,
 
   natter_provider_list_add (f->providers, second);
   natter_provider_list_add (f->providers, third);
-  iterate_for (50);
+  natter_test_iterate_for (50);
   /* Whether a key is waiting is known once the keyring has answered. */
   for (guint waited = 0; waited < 10000 && n_provider_rows (f) == 3 &&
        !adw_expander_row_get_expanded (ADW_EXPANDER_ROW (provider_row (f, 2))); waited += 20)
-    iterate_for (20);
+    natter_test_iterate_for (20);
   g_assert_cmpuint (n_provider_rows (f), ==, 3);
   g_assert_true (provider_row (f, 0) == first);
   g_assert_true (adw_expander_row_get_expanded (ADW_EXPANDER_ROW (first)));
@@ -499,7 +490,7 @@ test_rows_follow_list (Fixture       *f,
 
   g_object_add_weak_pointer (G_OBJECT (first), (gpointer *) &first);
   natter_provider_list_remove (f->providers, natter_provider_row_get_provider (first));
-  iterate_for (20);
+  natter_test_iterate_for (20);
   /* The row went with its provider, and nothing kept it alive. */
   g_assert_null (first);
   g_assert_cmpuint (n_provider_rows (f), ==, 1);
@@ -552,14 +543,14 @@ test_base_url_hint (Fixture       *f,
 
   g_assert_false (shows (GTK_WIDGET (row), "/chat/completions"));
   gtk_editable_set_text (entry (row, "Base URL"), "https://example.com/v1/chat/completions");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (shows (GTK_WIDGET (row), "Natter adds “/chat/completions” itself"));
   /* Nothing is saved before "apply". */
   g_assert_cmpstr (natter_provider_get_base_url (provider), ==, "https://example.com/v1");
 
   /* Applied, it is saved the way the hint said. */
   g_signal_emit_by_name (entry (row, "Base URL"), "apply");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_cmpstr (natter_provider_get_base_url (provider), ==, "https://example.com/v1");
   g_assert_cmpstr (gtk_editable_get_text (entry (row, "Base URL")), ==, "https://example.com/v1");
   g_assert_false (shows (GTK_WIDGET (row), "/chat/completions"));
@@ -570,7 +561,7 @@ test_base_url_hint (Fixture       *f,
 
   /* An invalid URL is shown as such and never saved. */
   type_and_apply (row, "Base URL", "other.example.com/api");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (shows (GTK_WIDGET (row), "is not a valid base URL"));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (entry (row, "Base URL")), "error"));
   g_assert_cmpstr (natter_provider_get_base_url (provider), ==, "https://other.example.com/api");
@@ -586,20 +577,20 @@ test_insecure_warning (Fixture       *f,
   NatterProviderRow *row = add_provider (f, "Mine", "https://example.com/v1");
 
   gtk_editable_set_text (entry (row, "Base URL"), "http://example.com/v1");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (shows (GTK_WIDGET (row), "not encrypted"));
 
   gtk_editable_set_text (entry (row, "Base URL"), "http://localhost:11434/v1");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_false (shows (GTK_WIDGET (row), "not encrypted"));
 
   gtk_editable_set_text (entry (row, "Base URL"), "https://example.com/v1");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_false (shows (GTK_WIDGET (row), "not encrypted"));
 
   /* The user may still keep it; the warning stays in view. */
   type_and_apply (row, "Base URL", "http://10.0.0.5:8080/v1");
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_cmpstr (natter_provider_get_base_url (natter_provider_row_get_provider (row)), ==,
                    "http://10.0.0.5:8080/v1");
   g_assert_true (shows (GTK_WIDGET (row), "not encrypted"));
@@ -685,7 +676,7 @@ test_key_stored_not_in_settings (Fixture       *f,
 
   /* Applying an empty field keeps the stored key. */
   type_and_apply (row, "API Key", "");
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_clear_pointer (&key, g_free);
   key = stored_key (f, provider);
   g_assert_cmpstr (key, ==, "sk-secret-123");
@@ -780,7 +771,7 @@ test_remove_provider (Fixture       *f,
   click (GTK_WIDGET (row), "Remove Provider");
   ITERATE_UNTIL ((dialog = find_message_dialog ()) != NULL, 2000);
   adw_message_dialog_response (dialog, "cancel");
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->providers)), ==, 1);
 
   click (GTK_WIDGET (row), "Remove Provider");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "natter-store.h"
+#include "natter-test-util.h"
 
 typedef struct {
   char *dir;
@@ -30,29 +31,10 @@ fixture_set_up (Fixture       *f,
 }
 
 static void
-remove_tree (const char *path)
-{
-  GDir *dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_tree (child);
-      else
-        g_assert_cmpint (g_remove (child), ==, 0);
-    }
-  g_clear_pointer (&dir, g_dir_close);
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
-
-static void
 fixture_tear_down (Fixture       *f,
                    gconstpointer  data)
 {
-  remove_tree (f->dir);
+  natter_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->path);
 }

@@ -15,6 +15,7 @@
 #include "natter-fake-provider.h"
 #include "natter-message-row.h"
 #include "natter-window.h"
+#include "natter-test-util.h"
 
 typedef struct {
   NatterFakeProvider *provider;
@@ -27,16 +28,6 @@ set_flag_cb (gpointer user_data)
 {
   *(gboolean *) user_data = TRUE;
   return G_SOURCE_REMOVE;
-}
-
-static void
-iterate_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 typedef gboolean (*Condition) (Fixture *f);
@@ -69,7 +60,7 @@ fixture_set_up (Fixture       *f,
   natter_client_set_retry_base_ms (f->client, 20);
   f->window = g_object_ref_sink (natter_window_new (NULL, f->client, "natter-fake-1"));
   gtk_window_present (GTK_WINDOW (f->window));
-  iterate_for (100);
+  natter_test_iterate_for (100);
 }
 
 static void
@@ -78,7 +69,7 @@ fixture_tear_down (Fixture       *f,
 {
   gtk_window_destroy (GTK_WINDOW (f->window));
   /* Let finished operations deliver their results and drop their refs. */
-  iterate_for (100);
+  natter_test_iterate_for (100);
   g_assert_finalize_object (f->window);
   g_clear_object (&f->client);
   g_assert_finalize_object (f->provider);
@@ -226,7 +217,7 @@ save_screenshot (Fixture    *f,
 
   if (dir == NULL)
     return;
-  iterate_for (150);
+  natter_test_iterate_for (150);
   snapshot = gtk_snapshot_new ();
   gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 1, 1, 1, 1 }, &GRAPHENE_RECT_INIT (0, 0, width, height));
   for (; child != NULL; child = gtk_widget_get_next_sibling (child))
@@ -296,7 +287,7 @@ test_send_streams_in_steps (Fixture       *f,
 
   g_assert_true (is_streaming (f));
   g_assert_true (action_enabled (f, "win.stop"));
-  iterate_for (50);
+  natter_test_iterate_for (50);
   row = find_row (GTK_WIDGET (f->window), last_message (f));
   g_assert_nonnull (row);
   g_signal_connect (natter_message_row_get_content_buffer (row), "changed",
@@ -387,7 +378,7 @@ test_stop_before_first_token (Fixture       *f,
   natter_fake_script_add_content (script, "too late");
   natter_fake_provider_queue (f->provider, script);
   type_and_send (f, "Hello");
-  iterate_for (150);
+  natter_test_iterate_for (150);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
   iterate_until (f, not_streaming, 1000);
   iterate_until (f, has_hung_up, 2000);
@@ -415,7 +406,7 @@ test_stop_during_retry_wait (Fixture       *f,
   natter_fake_provider_queue (f->provider, limited);
   type_and_send (f, "Hello");
   iterate_until (f, is_waiting_to_retry, 3000);
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_true (row_shows (f, "Retrying in 30 seconds"));
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.stop", NULL);
@@ -457,7 +448,7 @@ test_errors_explained (Fixture       *f,
       else
         gtk_widget_activate_action (GTK_WIDGET (f->window), "win.retry", NULL);
       iterate_until (f, not_streaming, 3000);
-      iterate_for (20);
+      natter_test_iterate_for (20);
 
       g_assert_cmpint (natter_message_get_state (last_message (f)), ==, NATTER_MESSAGE_STATE_FAILED);
       g_assert_true (row_shows (f, error_cases[i].sentence));
@@ -488,7 +479,7 @@ test_stalled_and_truncated (Fixture       *f,
   natter_fake_provider_queue (f->provider, stall);
   type_and_send (f, "Hello");
   iterate_until (f, not_streaming, 3000);
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (row_shows (f, "sent nothing"));
   g_assert_true (row_shows (f, "went quiet"));
 
@@ -496,7 +487,7 @@ test_stalled_and_truncated (Fixture       *f,
   natter_fake_provider_queue (f->provider, cut);
   type_and_send (f, "Again");
   iterate_until (f, not_streaming, 3000);
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (row_shows (f, "cut off"));
 }
 
@@ -515,14 +506,14 @@ test_network_error (Fixture       *f,
   client = natter_client_new (base_url, NULL);
   natter_client_set_max_retries (client, 0);
   gtk_window_destroy (GTK_WINDOW (f->window));
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_finalize_object (f->window);
   f->window = g_object_ref_sink (natter_window_new (NULL, client, "natter-fake-1"));
   gtk_window_present (GTK_WINDOW (f->window));
 
   type_and_send (f, "Anyone there?");
   iterate_until (f, not_streaming, 5000);
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_true (row_shows (f, "Could not reach the provider"));
   g_assert_true (row_shows (f, "Check the network connection"));
   g_assert_cmpstr (natter_message_get_content (natter_conversation_get_message (conversation (f), 0)),
@@ -541,7 +532,7 @@ wait_for_layout (GtkAdjustment *adjustment)
 
   for (guint i = 0; i < 200 && stable < 5; i++)
     {
-      iterate_for (50);
+      natter_test_iterate_for (50);
       stable = gtk_adjustment_get_upper (adjustment) == upper ? stable + 1 : 0;
       upper = gtk_adjustment_get_upper (adjustment);
     }
@@ -567,14 +558,14 @@ test_follow_bottom (Fixture       *f,
 
   /* The user scrolls up to read: the view stays where they are. */
   gtk_adjustment_set_value (adjustment, 0);
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_false (natter_chat_view_get_following (view));
   natter_fake_script_set_interval (script, 10);
   natter_fake_provider_queue (f->provider, script);
   natter_composer_set_text (NATTER_COMPOSER (natter_window_get_composer (f->window)), "More");
   natter_conversation_send_async (conversation (f), f->client, "m", "More", NULL, NULL, NULL);
   iterate_until (f, not_streaming, 5000);
-  iterate_for (100);
+  natter_test_iterate_for (100);
   /* Still at the top: rows measured late may nudge it by a few pixels,
    * but it did not follow the answer down. */
   g_assert_false (natter_chat_view_get_following (view));
@@ -582,7 +573,7 @@ test_follow_bottom (Fixture       *f,
 
   /* Jump to bottom, and follow from then on. */
   natter_chat_view_scroll_to_bottom (view);
-  iterate_for (100);
+  natter_test_iterate_for (100);
   g_assert_true (natter_chat_view_get_following (view));
   g_assert_cmpfloat (gtk_adjustment_get_value (adjustment) + gtk_adjustment_get_page_size (adjustment),
                      >=, gtk_adjustment_get_upper (adjustment) - 4);
@@ -607,7 +598,7 @@ iterate_until_row (Fixture       *f,
 {
   for (guint waited = 0; waited < timeout_ms && find_row (GTK_WIDGET (f->window), message) == NULL;
        waited += 50)
-    iterate_for (50);
+    natter_test_iterate_for (50);
 }
 
 static void
@@ -685,7 +676,7 @@ test_no_provider_shows_how (void)
   g_autoptr(NatterWindow) window = g_object_ref_sink (natter_window_new (NULL, NULL, NULL));
 
   gtk_window_present (GTK_WINDOW (window));
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_false (gtk_widget_get_visible (natter_window_get_chat_view (window)) &&
                   gtk_widget_get_mapped (natter_window_get_chat_view (window)));
   gtk_window_destroy (GTK_WINDOW (window));
@@ -697,12 +688,12 @@ test_provider_set_later (Fixture       *f,
                          gconstpointer  data)
 {
   natter_window_set_provider (f->window, NULL, NULL);
-  iterate_for (20);
+  natter_test_iterate_for (20);
   g_assert_false (gtk_widget_get_mapped (natter_window_get_composer (f->window)));
 
   natter_window_set_provider (f->window, f->client, "natter-fake-1");
   natter_window_set_note (f->window, "Using NATTER_BASE_URL from the environment.");
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_assert_true (gtk_widget_get_mapped (natter_window_get_composer (f->window)));
   type_and_send (f, "Hello");
   iterate_until (f, not_streaming, 5000);
@@ -723,7 +714,7 @@ test_conversation_settings (Fixture       *f,
   const char *body;
 
   gtk_popover_popup (GTK_POPOVER (popover));
-  iterate_for (50);
+  natter_test_iterate_for (50);
   g_ptr_array_add (stack, popover);
   while (stack->len > 0)
     {
