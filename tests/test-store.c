@@ -161,6 +161,15 @@ search (NatterStore *store,
   return matches;
 }
 
+static guint
+count_matches (NatterStore *store,
+               const char  *query)
+{
+  g_autoptr(GArray) matches = search (store, query);
+
+  return matches->len;
+}
+
 static GBytes *
 read_bytes (const char *path)
 {
@@ -331,6 +340,96 @@ test_streaming_reloads_interrupted (Fixture       *f,
   g_assert_cmpint (natter_message_get_state (loaded), ==, NATTER_MESSAGE_STATE_INTERRUPTED);
   g_assert_cmpstr (natter_message_get_content (loaded), ==, "Once upon");
   g_assert_false (natter_conversation_is_streaming (conversation));
+  assert_integrity (f->path);
+
+  /* Reopening marked it interrupted in the file, and made it searchable. */
+  g_clear_pointer (&saved_state, g_free);
+  saved_state = query_text (f->path, "SELECT state FROM messages WHERE position = 1");
+  g_assert_cmpstr (saved_state, ==, "interrupted");
+  g_assert_cmpuint (count_matches (store, "upon"), ==, 1);
+}
+
+/* Checkpoints of a streaming answer leave the search index alone (it would
+ * re-index the whole answer twice a second); the answer is indexed once it
+ * ends, leaves the index while it is continued, and comes back longer. */
+static void
+test_indexed_when_ended (Fixture       *f,
+                         gconstpointer  data)
+{
+  g_autoptr(NatterStore) store = open_store (f);
+  g_autoptr(NatterMessage) answer = natter_message_new (NATTER_ROLE_ASSISTANT, "");
+  gint64 id, answer_id;
+
+  id = create (store, "Index");
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STREAMING);
+  answer_id = natter_store_append_message (store, id, answer, NULL);
+  for (guint i = 0; i < 3; i++)
+    {
+      natter_message_append_content (answer, "zebra ");
+      g_assert_true (natter_store_update_message (store, answer_id, answer, NULL));
+      g_assert_cmpuint (count_matches (store, "zebra"), ==, 0);
+    }
+  assert_integrity (f->path);
+
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STOPPED);
+  g_assert_true (natter_store_update_message (store, answer_id, answer, NULL));
+  g_assert_cmpuint (count_matches (store, "zebra"), ==, 1);
+  assert_integrity (f->path);
+
+  /* Continue. */
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STREAMING);
+  natter_message_append_content (answer, "giraffe");
+  g_assert_true (natter_store_update_message (store, answer_id, answer, NULL));
+  g_assert_cmpuint (count_matches (store, "zebra"), ==, 0);
+  assert_integrity (f->path);
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_true (natter_store_update_message (store, answer_id, answer, NULL));
+  g_assert_cmpuint (count_matches (store, "zebra"), ==, 1);
+  g_assert_cmpuint (count_matches (store, "giraffe"), ==, 1);
+  assert_integrity (f->path);
+
+  /* Only the state changes: nothing to index. A user's edit: the new text. */
+  natter_message_set_completion_tokens (answer, 4);
+  g_assert_true (natter_store_update_message (store, answer_id, answer, NULL));
+  assert_integrity (f->path);
+  g_assert_true (natter_store_delete_messages_from (store, id, 0, NULL));
+  g_assert_cmpuint (count_matches (store, "zebra"), ==, 0);
+  assert_integrity (f->path);
+}
+
+/* Another instance opening the file while an answer streams marks it
+ * interrupted; the writer's next checkpoint makes it streaming again, and
+ * the index follows both. */
+static void
+test_other_instance_opens_while_streaming (Fixture       *f,
+                                           gconstpointer  data)
+{
+  g_autoptr(NatterStore) writer = open_store (f);
+  g_autoptr(NatterStore) reader = NULL;
+  g_autoptr(NatterMessage) answer = natter_message_new (NATTER_ROLE_ASSISTANT, "");
+  g_autofree char *state = NULL;
+  gint64 id, answer_id;
+
+  id = create (writer, "Shared");
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_STREAMING);
+  answer_id = natter_store_append_message (writer, id, answer, NULL);
+  natter_message_append_content (answer, "okapi ");
+  g_assert_true (natter_store_update_message (writer, answer_id, answer, NULL));
+
+  reader = open_store (f);
+  g_assert_cmpuint (count_matches (reader, "okapi"), ==, 1);
+  assert_integrity (f->path);
+
+  natter_message_append_content (answer, "tapir");
+  g_assert_true (natter_store_update_message (writer, answer_id, answer, NULL));
+  state = query_text (f->path, "SELECT state FROM messages");
+  g_assert_cmpstr (state, ==, "streaming");
+  g_assert_cmpuint (count_matches (reader, "okapi"), ==, 0);
+  assert_integrity (f->path);
+
+  natter_message_set_state (answer, NATTER_MESSAGE_STATE_COMPLETE);
+  g_assert_true (natter_store_update_message (writer, answer_id, answer, NULL));
+  g_assert_cmpuint (count_matches (reader, "tapir"), ==, 1);
   assert_integrity (f->path);
 }
 
@@ -729,6 +828,8 @@ main (int   argc,
   ADD ("reopen-keeps-data", test_reopen_keeps_data);
   ADD ("missing-rows", test_missing_rows);
   ADD ("streaming-reloads-interrupted", test_streaming_reloads_interrupted);
+  ADD ("indexed-when-ended", test_indexed_when_ended);
+  ADD ("other-instance-opens-while-streaming", test_other_instance_opens_while_streaming);
   ADD ("update-checkpoints", test_update_checkpoints);
   ADD ("search", test_search);
   ADD ("delete-cascades", test_delete_cascades);

@@ -39,7 +39,7 @@ typedef struct {
 #define NATTER_STORE_MATCH_START '\x02'
 #define NATTER_STORE_MATCH_END   '\x03'
 
-#define NATTER_STORE_SCHEMA_VERSION 2
+#define NATTER_STORE_SCHEMA_VERSION 3
 
 #define NATTER_TYPE_STORE (natter_store_get_type ())
 G_DECLARE_FINAL_TYPE (NatterStore, natter_store, NATTER, STORE, GObject)
