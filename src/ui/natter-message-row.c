@@ -69,6 +69,7 @@ struct _NatterMessageRow
   GString                *pending_content;
   GString                *pending_reasoning;
   guint                   flush_tick_id;
+  guint                   flush_timeout_id;
   guint                   countdown_id;
   gint64                  retry_deadline_us;
 };
@@ -361,6 +362,12 @@ append_reasoning_text (NatterMessageRow *self,
   gtk_widget_set_visible (self->reasoning_expander, TRUE);
 }
 
+/* Text that arrives between two frames is added to the buffer together, at
+ * the next frame; but it never waits for longer than this, so that a
+ * frame's text is already laid out and styled when the frame comes, and a
+ * slow or late frame does not hold the model's text back. */
+#define FLUSH_MAX_WAIT_MS 6
+
 /**
  * natter_message_row_flush:
  *
@@ -371,6 +378,7 @@ natter_message_row_flush (NatterMessageRow *self)
 {
   g_return_if_fail (NATTER_IS_MESSAGE_ROW (self));
 
+  g_clear_handle_id (&self->flush_timeout_id, g_source_remove);
   if (self->pending_reasoning->len > 0)
     append_reasoning_text (self, self->pending_reasoning->str, self->pending_reasoning->len);
   if (self->pending_content->len > 0)
@@ -391,6 +399,16 @@ flush_tick_cb (GtkWidget     *widget,
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+flush_timeout_cb (gpointer user_data)
+{
+  NatterMessageRow *self = user_data;
+
+  self->flush_timeout_id = 0;
+  natter_message_row_flush (self);
+  return G_SOURCE_REMOVE;
+}
+
 /* Many deltas can arrive between two frames; they are shown together. An
  * unmapped row (scrolled away, or in a test without a frame clock) has no
  * ticks, so it is brought up to date at once. */
@@ -404,6 +422,8 @@ schedule_flush (NatterMessageRow *self)
     }
   if (self->flush_tick_id == 0)
     self->flush_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), flush_tick_cb, NULL, NULL);
+  if (self->flush_timeout_id == 0)
+    self->flush_timeout_id = g_timeout_add (FLUSH_MAX_WAIT_MS, flush_timeout_cb, self);
 }
 
 static void
@@ -706,6 +726,7 @@ disconnect_message (NatterMessageRow *self)
   if (self->flush_tick_id != 0)
     gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->flush_tick_id);
   self->flush_tick_id = 0;
+  g_clear_handle_id (&self->flush_timeout_id, g_source_remove);
   g_clear_handle_id (&self->countdown_id, g_source_remove);
   g_string_truncate (self->pending_content, 0);
   g_string_truncate (self->pending_reasoning, 0);

@@ -17,6 +17,8 @@ static GArray   *busy;
 static gint64    poll_returned_us;
 static double    poll_returned_cpu;
 static long      poll_returned_nivcsw;
+static GFunc     before_poll;
+static gpointer  before_poll_data;
 
 static long
 involuntary_switches (void)
@@ -45,6 +47,8 @@ metered_poll (GPollFD *fds,
 
       g_array_append_val (busy, stretch);
     }
+  if (before_poll != NULL)
+    before_poll (NULL, before_poll_data);
   result = g_poll (fds, n_fds, timeout);
   if (busy != NULL)
     {
@@ -59,6 +63,14 @@ void
 bench_loop_meter_install (void)
 {
   g_main_context_set_poll_func (g_main_context_default (), metered_poll);
+}
+
+void
+bench_loop_meter_set_before_poll (GFunc    func,
+                                  gpointer data)
+{
+  before_poll = func;
+  before_poll_data = data;
 }
 
 void

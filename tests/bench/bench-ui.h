@@ -24,6 +24,10 @@ typedef struct {
 
 void    bench_loop_meter_install (void);
 void    bench_loop_meter_start   (void);
+/* Calls @func (NULL, @data) once each iteration has dispatched, before it
+ * polls again (outside the measured stretch); NULL removes it. */
+void    bench_loop_meter_set_before_poll (GFunc    func,
+                                          gpointer data);
 /* Returns: (transfer full) (element-type BenchBusy): the busy stretches
  *   since start */
 GArray *bench_loop_meter_stop    (void);

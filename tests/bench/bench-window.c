@@ -15,8 +15,9 @@
  * stretch between a poll's return and the next poll is one iteration's
  * work (bench-ui.h).  Arrival: NatterMessage "content-appended", which
  * NatterChatStream's "delta" emits synchronously.  In the buffer: the last
- * "changed" of the answer row's content buffer before the frame's layout
- * (the row coalesces deltas and renders them once per frame, on a tick).
+ * "changed" of the answer row's content buffers in the main loop iteration
+ * that changed them (the row coalesces deltas and renders them at the next
+ * frame, or sooner when they have waited a few milliseconds).
  * CPU: this thread's (GTK draws on it; the provider has its own thread).
  *
  * The answer is Markdown as models write it: paragraphs, lists, code
@@ -418,6 +419,15 @@ frame_painted_cb (GdkFrameClock *clock,
   run->phase_cpu = now;
 }
 
+/* Every delta that arrived before the buffers' last change is in them. */
+static void
+resolve_changes (Run *run)
+{
+  if (run->changed)
+    resolve (run, run->last_change_us);
+  run->changed = FALSE;
+}
+
 /* Runs after the frame's update phase, where rows flush their text. */
 static void
 frame_layout_cb (GdkFrameClock *clock,
@@ -430,9 +440,19 @@ frame_layout_cb (GdkFrameClock *clock,
   if (run->answer == NULL || run->done)
     return;
   follow_row (run);
-  if (run->changed)
-    resolve (run, run->last_change_us);
-  run->changed = FALSE;
+  resolve_changes (run);
+}
+
+/* The row may also add text between frames, when some has waited long
+ * enough: what changed in an iteration is resolved once it is over. */
+static void
+iteration_done_cb (gpointer unused,
+                   gpointer data)
+{
+  Run *run = data;
+
+  if (run->answer != NULL && !run->done)
+    resolve_changes (run);
 }
 
 static gboolean
@@ -528,7 +548,9 @@ run_answer (NatterWindow *window,
   natter_composer_set_text (NATTER_COMPOSER (natter_window_get_composer (window)),
                             "Explain memory management in C, at length.");
   gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  bench_loop_meter_set_before_poll (iteration_done_cb, run);
   bench_run_until (&run->done, 600000);
+  bench_loop_meter_set_before_poll (NULL, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (handlers); i++)
     g_signal_handler_disconnect (clock, handlers[i]);
