@@ -34,6 +34,7 @@
 #include "natter-chat-view.h"
 #include "natter-fake-provider.h"
 #include "natter-history.h"
+#include "natter-software-gl.h"
 #include "natter-message-row.h"
 #include "natter-sidebar.h"
 #include "natter-window.h"
@@ -415,6 +416,8 @@ main (int   argc,
       return 2;
     }
 
+  /* As main.c does: the window is drawn as it would be for a user. */
+  natter_software_gl_avoid ();
   gtk_init ();
   adw_init ();
   /* The window asks for the model list; the fake provider answers. */

@@ -30,6 +30,7 @@
 #include "natter-application.h"
 #include "natter-history.h"
 #include "natter-sidebar.h"
+#include "natter-software-gl.h"
 #include "natter-store.h"
 #include "natter-window.h"
 
@@ -154,7 +155,9 @@ main (int   argc,
   /* The real binary first, on its own empty history. */
   app_idle_kb = idle_app_rss_kb (idle_home, url);
 
-  /* Then Natter here, on a history of 10,000 messages in $XDG_DATA_HOME. */
+  /* Then Natter here, on a history of 10,000 messages in $XDG_DATA_HOME,
+   * started as main.c starts it. */
+  natter_software_gl_avoid ();
   g_setenv ("XDG_DATA_HOME", loaded_home, TRUE);
   loaded = run_app_loaded (url);
   bench_stop_provider (provider);

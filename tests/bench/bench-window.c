@@ -39,6 +39,7 @@
 #include "natter-composer.h"
 #include "natter-fake-provider.h"
 #include "natter-history.h"
+#include "natter-software-gl.h"
 #include "natter-message-row.h"
 #include "natter-window.h"
 
@@ -779,6 +780,8 @@ main (int   argc,
   Server *server;
   gboolean pass = TRUE;
 
+  /* As main.c does: the window is drawn as it would be for a user. */
+  natter_software_gl_avoid ();
   gtk_init ();
   adw_init ();
   bench_loop_meter_install ();
