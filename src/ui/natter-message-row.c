@@ -70,6 +70,8 @@ struct _NatterMessageRow
   GString                *pending_reasoning;
   guint                   flush_tick_id;
   guint                   flush_timeout_id;
+  gint64                  frame_flush_us;         /* the last flush at a frame */
+  gboolean                flushed_between_frames; /* since that one */
   guint                   countdown_id;
   gint64                  retry_deadline_us;
 };
@@ -362,11 +364,12 @@ append_reasoning_text (NatterMessageRow *self,
   gtk_widget_set_visible (self->reasoning_expander, TRUE);
 }
 
-/* Text that arrives between two frames is added to the buffer together, at
- * the next frame; but it never waits for longer than this, so that a
- * frame's text is already laid out and styled when the frame comes, and a
- * slow or late frame does not hold the model's text back. */
-#define FLUSH_MAX_WAIT_MS 6
+/* Text that arrives between two frames is added to the buffer together,
+ * at the next frame. So that none of it waits a whole frame, it is also
+ * added once half-way between two frames (of a 60 Hz display): the open
+ * Markdown block is rendered at most twice a frame, and no text waits much
+ * more than 8 ms to be in the buffer. */
+#define HALF_FRAME_US 8000
 
 /**
  * natter_message_row_flush:
@@ -396,15 +399,18 @@ flush_tick_cb (GtkWidget     *widget,
 
   natter_message_row_flush (self);
   self->flush_tick_id = 0;
+  self->frame_flush_us = g_get_monotonic_time ();
+  self->flushed_between_frames = FALSE;
   return G_SOURCE_REMOVE;
 }
 
 static gboolean
-flush_timeout_cb (gpointer user_data)
+half_frame_cb (gpointer user_data)
 {
   NatterMessageRow *self = user_data;
 
   self->flush_timeout_id = 0;
+  self->flushed_between_frames = TRUE;
   natter_message_row_flush (self);
   return G_SOURCE_REMOVE;
 }
@@ -415,6 +421,8 @@ flush_timeout_cb (gpointer user_data)
 static void
 schedule_flush (NatterMessageRow *self)
 {
+  gint64 wait_us;
+
   if (!gtk_widget_get_mapped (GTK_WIDGET (self)))
     {
       natter_message_row_flush (self);
@@ -422,8 +430,13 @@ schedule_flush (NatterMessageRow *self)
     }
   if (self->flush_tick_id == 0)
     self->flush_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), flush_tick_cb, NULL, NULL);
-  if (self->flush_timeout_id == 0)
-    self->flush_timeout_id = g_timeout_add (FLUSH_MAX_WAIT_MS, flush_timeout_cb, self);
+  if (self->flush_timeout_id != 0 || self->flushed_between_frames)
+    return;
+  wait_us = self->frame_flush_us + HALF_FRAME_US - g_get_monotonic_time ();
+  if (wait_us > 0)
+    self->flush_timeout_id = g_timeout_add ((wait_us + 999) / 1000, half_frame_cb, self);
+  else
+    half_frame_cb (self);
 }
 
 static void
