@@ -265,6 +265,7 @@ cancelled_error (NatterChatStream *self)
                         g_dngettext (GETTEXT_PACKAGE, "The provider sent nothing for %u second.",
                                      "The provider sent nothing for %u seconds.", seconds),
                         seconds);
+  /* Translators: an answer the user stopped before it ended */
   return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _("Stopped"));
 }
 

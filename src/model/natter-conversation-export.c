@@ -225,11 +225,14 @@ state_note (NatterMessage *message)
   switch (state_at_rest (natter_message_get_state (message)))
     {
     case NATTER_MESSAGE_STATE_STOPPED:
+      /* Translators: an answer the user stopped before it ended */
       return g_strdup (_("Stopped"));
     case NATTER_MESSAGE_STATE_INTERRUPTED:
+      /* Translators: an answer cut off when Natter quit or crashed */
       return g_strdup (_("Interrupted"));
     case NATTER_MESSAGE_STATE_FAILED:
       if (error == NULL || error->message[0] == '\0')
+        /* Translators: an answer that ended with an error */
         return g_strdup (_("Failed"));
       /* Translators: %s is why an answer failed, as the provider or the network said */
       return g_strdup_printf (_("Failed: %s"), error->message);

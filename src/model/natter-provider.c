@@ -163,6 +163,7 @@ natter_provider_new_from_preset (const char *preset_id)
   const NatterProviderPreset *presets = natter_provider_preset_get_all (&n);
 
   if (g_strcmp0 (preset_id, "custom") == 0)
+    /* Translators: a provider set up by hand, at any OpenAI-compatible address */
     return natter_provider_new (NULL, _("Custom"), "", "custom", NULL);
 
   for (guint i = 0; i < n; i++)

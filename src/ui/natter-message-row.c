@@ -573,8 +573,10 @@ state_text (NatterMessageState state)
   switch (state)
     {
     case NATTER_MESSAGE_STATE_STOPPED:
+      /* Translators: an answer the user stopped before it ended */
       return _("Stopped");
     case NATTER_MESSAGE_STATE_INTERRUPTED:
+      /* Translators: an answer cut off when Natter quit or crashed */
       return _("Interrupted");
     default:
       return NULL;

@@ -101,6 +101,7 @@ key_cleared_cb (GObject      *source,
   AdwToast *toast;
 
   if (natter_key_store_clear_finish (NATTER_KEY_STORE (source), result, &error))
+    /* Translators: a notification; %s is the name of the provider removed */
     text = g_strdup_printf (_("“%s” removed"), removal->name);
   else
     text = g_strdup_printf (_("“%s” removed, but its API key could not be deleted: %s"),
