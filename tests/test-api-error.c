@@ -165,22 +165,28 @@ test_is_retryable (void)
 /* --- natter_api_error_new_for_network -------------------------------- */
 
 static void
-assert_network_error (GQuark domain,
-                      int    code)
+assert_network_error (GQuark      domain,
+                      int         code,
+                      const char *sentence)
 {
   g_autoptr(GError) io_error = g_error_new_literal (domain, code, "the underlying reason");
   g_autoptr(GError) error = natter_api_error_new_for_network (io_error);
 
   g_assert_error (error, NATTER_API_ERROR, NATTER_API_ERROR_NETWORK);
+  assert_contains (error->message, sentence);
   assert_contains (error->message, "the underlying reason");
 }
 
 static void
 test_new_for_network (void)
 {
-  assert_network_error (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-  assert_network_error (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND);
-  assert_network_error (G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+  assert_network_error (G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED, "Could not reach the provider");
+  assert_network_error (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND, "address could not be found");
+  assert_network_error (G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE, "secure connection");
+  /* Reached, then hung up on before any answer. */
+  assert_network_error (G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT, "closed the connection before answering");
+  assert_network_error (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, "closed the connection before answering");
+  assert_network_error (G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE, "closed the connection before answering");
 }
 
 /* --- natter_api_error_parse_body ------------------------------------- */

@@ -434,7 +434,7 @@ test_hang_up_before_headers (Fixture       *f,
 
   /* Every attempt met it: the retries were used up, then the user told. */
   assert_fault (f, "Are you there?", NATTER_API_ERROR_NETWORK, "",
-                WORDS ("provider", "connection"));
+                WORDS ("provider", "closed the connection before answering"));
   g_assert_cmpuint (n_requests (f), ==, 3);
 }
 

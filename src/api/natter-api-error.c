@@ -143,6 +143,13 @@ natter_api_error_new_for_network (const GError *io_error)
     return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_NETWORK,
                         _("The provider’s address could not be found: %s"),
                         io_error->message);
+  /* The provider was reached, and hung up before its answer began. */
+  if (g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
+      g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+      g_error_matches (io_error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+    return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_NETWORK,
+                        _("The provider closed the connection before answering: %s"),
+                        io_error->message);
   return g_error_new (NATTER_API_ERROR, NATTER_API_ERROR_NETWORK,
                       _("Could not reach the provider: %s"), io_error->message);
 }
