@@ -983,7 +983,7 @@ test_draft_per_conversation (Fixture       *f,
                              gconstpointer  data)
 {
   NatterConversation *alpha = conversation (f);
-  NatterConversation *beta;
+  NatterConversation *beta, *fresh;
 
   ask (f, "Alpha question");
   activate (f, "win.new-conversation");
@@ -1004,6 +1004,7 @@ test_draft_per_conversation (Fixture       *f,
 
   /* Through a new conversation and back. */
   activate (f, "win.new-conversation");
+  fresh = conversation (f);
   assert_composer (f, "");
   natter_composer_set_text (composer (f), "typed in the empty one");
   select_listed (f, 1);
@@ -1012,6 +1013,16 @@ test_draft_per_conversation (Fixture       *f,
   /* The draft is not sent, nor saved as a message. */
   g_assert_cmpuint (n_messages (alpha), ==, 2);
   g_assert_cmpuint (count_chat_requests (f), ==, 2);
+
+  /* The new conversation is not listed before its first message; asking
+   * for a new one again brings it back, with what was typed in it, rather
+   * than making another. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->history)), ==, 2);
+  activate (f, "win.new-conversation");
+  g_assert_true (conversation (f) == fresh);
+  assert_composer (f, "typed in the empty one");
+  natter_composer_set_text (composer (f), "");
+  select_listed (f, 1);
 
   /* Switching away ends an edit; the draft, not the message edited, is
    * what comes back. */

@@ -56,6 +56,7 @@ struct _NatterWindow
   NatterClient         *client;
   NatterHistory        *history;
   NatterConversation   *conversation;
+  NatterConversation   *fresh_conversation;  /* the newest, if still empty */
   GBinding             *streaming_binding;
   GCancellable         *models_cancellable;
   guint                 edit_position;
@@ -545,16 +546,30 @@ show_conversation (NatterWindow       *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONVERSATION]);
 }
 
-/* Every new conversation is announced, so that the application can give
+static gboolean
+is_fresh (NatterConversation *conversation)
+{
+  return conversation != NULL && natter_conversation_get_id (conversation) == 0 &&
+         g_list_model_get_n_items (G_LIST_MODEL (conversation)) == 0;
+}
+
+/* A new conversation joins the history with its first message; until then
+ * the sidebar does not list it. Asking for a new conversation again comes
+ * back to it, with what was typed in it, instead of making another one.
+ * Every conversation made is announced, so that the application can give
  * it the default settings from Preferences. */
 static void
 show_new_conversation (NatterWindow *self)
 {
-  g_autoptr(NatterConversation) conversation = NULL;
+  if (!is_fresh (self->fresh_conversation))
+    {
+      g_autoptr(NatterConversation) conversation = NULL;
 
-  conversation = self->history != NULL ? natter_history_create (self->history) : natter_conversation_new ();
-  g_signal_emit (self, signals[CONVERSATION_CREATED], 0, conversation);
-  show_conversation (self, conversation);
+      conversation = self->history != NULL ? natter_history_create (self->history) : natter_conversation_new ();
+      g_set_object (&self->fresh_conversation, conversation);
+      g_signal_emit (self, signals[CONVERSATION_CREATED], 0, conversation);
+    }
+  show_conversation (self, self->fresh_conversation);
 }
 
 static void
@@ -922,6 +937,7 @@ natter_window_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (object), NATTER_TYPE_WINDOW);
   g_clear_object (&self->models_cancellable);
   g_clear_object (&self->conversation);
+  g_clear_object (&self->fresh_conversation);
   g_clear_object (&self->history);
   g_clear_object (&self->client);
 
@@ -1162,6 +1178,8 @@ natter_window_set_history (NatterWindow  *self,
 
   if (!g_set_object (&self->history, history))
     return;
+  /* The new conversation made without a history would not be saved. */
+  g_clear_object (&self->fresh_conversation);
   natter_sidebar_set_history (NATTER_SIDEBAR (self->sidebar), history);
   gtk_widget_set_visible (self->flap_button, TRUE);
   adw_flap_set_locked (ADW_FLAP (self->flap), FALSE);
