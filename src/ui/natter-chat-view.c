@@ -118,15 +118,26 @@ is_at_bottom (GtkAdjustment *adjustment)
          gtk_adjustment_get_upper (adjustment) - BOTTOM_SLACK;
 }
 
+/* Offered while the view does not follow the end and the end is out of
+ * sight: a search result in a conversation that fits the view stops
+ * following, but there is nothing below to jump to. */
+static void
+update_jump_button (NatterChatView *self)
+{
+  gtk_revealer_set_reveal_child (GTK_REVEALER (self->jump_revealer),
+                                 !self->following && !is_at_bottom (get_vadjustment (self)));
+}
+
 static void
 set_following (NatterChatView *self,
                gboolean        following)
 {
-  gtk_revealer_set_reveal_child (GTK_REVEALER (self->jump_revealer), !following);
-  if (self->following == following)
-    return;
-  self->following = following;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
+  if (self->following != following)
+    {
+      self->following = following;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FOLLOWING]);
+    }
+  update_jump_button (self);
 }
 
 /* --- Showing earlier messages ---------------------------------------------- */
@@ -190,6 +201,7 @@ value_changed_cb (NatterChatView *self,
     set_following (self, FALSE);
   self->last_value = value;
   self->last_upper = upper;
+  update_jump_button (self);
   show_more_if_near_top (self, adjustment);
 }
 
@@ -226,6 +238,7 @@ adjustment_changed_cb (NatterChatView *self,
 {
   if (self->following && !is_at_bottom (adjustment))
     scroll_to_bottom_after_layout (self);
+  update_jump_button (self);
 }
 
 /**
